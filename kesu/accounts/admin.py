@@ -1,0 +1,47 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from kesu.accounts.models import ApiToken, Department, RolePolicy, Store, User
+from kesu.readonly_admin import ReadOnlyAdmin
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin[User]):
+    list_display = ("username", "display_name", "role", "is_active", "last_login")
+    list_filter = ("role", "is_active", "departments")
+    search_fields = ("username", "display_name", "email")
+    filter_horizontal = ("departments", "groups", "user_permissions")
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,  # type: ignore[misc]
+        (_("Kesu"), {"fields": ("display_name", "role", "departments", "language")}),
+    )
+    add_fieldsets = (
+        *BaseUserAdmin.add_fieldsets,
+        (_("Kesu"), {"fields": ("display_name", "role", "departments")}),
+    )
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("code", "name_zh", "name_en", "is_active")
+    search_fields = ("code", "name_zh", "name_en")
+
+
+@admin.register(Store)
+class StoreAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("code", "name_zh", "city", "manager", "is_active")
+    list_filter = ("city", "is_active")
+    search_fields = ("code", "name_zh", "name_en", "city")
+
+
+@admin.register(RolePolicy)
+class RolePolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("role", "remedy_authority")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    list_display = ("prefix", "user", "name", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    exclude = ("key_hash",)

@@ -1,0 +1,176 @@
+"""Sentences for events, made when shown from the stored codes (STYLE 5: no labels stored).
+
+`describe(event)` is the staff's view; `describe_for_customer(event)` leaves out people's
+names and internal details.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from kesu.complaints.models import (
+    Category,
+    Channel,
+    EscalationLevel,
+    Event,
+    Grade,
+    Nature,
+    Priority,
+    RemedyType,
+    Responsibility,
+    State,
+)
+
+_CHOICES: dict[str, Any] = {
+    "nature": Nature,
+    "category": Category,
+    "grade": Grade,
+    "priority": Priority,
+}
+
+CONTACT_METHODS = {
+    "phone": "Phone call",
+    "sms": "SMS",
+    "email": "Email",
+    "wechat": "WeChat",
+    "visit": "In person",
+    "other": "Other",
+}
+
+
+def _label(choices: Any, value: Any) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value or "—")
+
+
+def _remedy(data: dict[str, Any]) -> str:
+    text = _label(RemedyType, data.get("remedy_type"))
+    if data.get("remedy_amount"):
+        text += f" ¥{data['remedy_amount']}"
+    return text
+
+
+def kind_label(kind: str) -> str:
+    labels = {
+        "received": _("Received"),
+        "acknowledge": _("Acknowledged"),
+        "contact": _("Contacted the customer"),
+        "classify": _("Classified"),
+        "assign": _("Assigned"),
+        "transfer": _("Transferred"),
+        "investigate": _("Investigation started"),
+        "request_approval": _("Approval requested"),
+        "approve_remedy": _("Remedy approved"),
+        "propose_remedy": _("Remedy proposed"),
+        "customer_accept": _("Customer accepted the remedy"),
+        "customer_reject": _("Customer rejected the remedy"),
+        "start_remedy": _("Remedy started"),
+        "resolve": _("Resolved"),
+        "close": _("Closed"),
+        "reopen": _("Reopened"),
+        "mark_invalid": _("Closed as invalid"),
+        "merge": _("Merged"),
+        "escalate": _("Escalated"),
+        "note": _("Note"),
+        "attachment_added": _("Files attached"),
+    }
+    return str(labels.get(kind, kind))
+
+
+def describe(event: Event) -> str:
+    """One line for staff: what happened, with the details that matter."""
+    d = event.data or {}
+    kind = event.kind
+    if kind == "received":
+        text = _("Received through %(channel)s.") % {"channel": _label(Channel, d.get("channel"))}
+        if d.get("attachments"):
+            text += " " + _("Files: %(files)s.") % {"files": ", ".join(d["attachments"])}
+        return text
+    if kind == "contact":
+        reached = _("reached") if d.get("reached") else _("not reached")
+        method = _(CONTACT_METHODS.get(d.get("method", ""), "Other"))
+        return f"{method} ({reached}): {d.get('summary', '')}"
+    if kind == "classify":
+        return "; ".join(
+            f"{_label(_CHOICES[name], old) if old else '—'} → {_label(_CHOICES[name], new)}"
+            for name, (old, new) in (d.get("changes") or {}).items()
+        )
+    if kind in ("assign", "transfer"):
+        text = _("To %(department)s / %(assignee)s.") % {
+            "department": d.get("department") or "—",
+            "assignee": d.get("assignee") or _("anyone in the department"),
+        }
+        if d.get("reason"):
+            text += " " + _("Reason: %(reason)s") % {"reason": d["reason"]}
+        return text
+    if kind == "investigate" and d.get("assignee"):
+        return _("Taken by %(assignee)s.") % {"assignee": d["assignee"]}
+    if kind in ("propose_remedy", "request_approval"):
+        return f"{_remedy(d)}: {d.get('remedy_description', '')}"
+    if kind == "approve_remedy":
+        return f"{_remedy(d)}. {d.get('note', '')}".strip()
+    if kind in ("customer_reject", "reopen", "mark_invalid"):
+        return _("Reason: %(reason)s") % {"reason": d.get("reason", "")}
+    if kind == "start_remedy":
+        return _("Due %(due)s.") % {"due": d["remedy_due"][:16]} if d.get("remedy_due") else ""
+    if kind == "resolve":
+        return _("Responsibility: %(r)s. Root cause: %(cause)s") % {
+            "r": _label(Responsibility, d.get("responsibility")),
+            "cause": d.get("root_cause", ""),
+        }
+    if kind == "close":
+        if d.get("satisfaction"):
+            return _("Satisfaction %(score)s/5.") % {"score": d["satisfaction"]}
+        return ""
+    if kind == "merge":
+        return _("Merged into %(ref)s.") % {"ref": d.get("target", "")}
+    if kind == "escalate":
+        return _("Level %(level)s: %(reason)s") % {
+            "level": _label(EscalationLevel, d.get("level")),
+            "reason": d.get("reason", ""),
+        }
+    if kind == "note":
+        return str(d.get("text", ""))
+    if kind == "attachment_added":
+        return ", ".join(d.get("files", []))
+    return ""
+
+
+def describe_for_customer(event: Event) -> str:
+    """The customer's line for a customer-visible event: no staff names, no internal notes."""
+    d = event.data or {}
+    kind = event.kind
+    texts = {
+        "received": _("We received your complaint."),
+        "acknowledge": _("Your complaint has been accepted and is being handled."),
+        "contact": _("We contacted you."),
+        "investigate": _("We are looking into your complaint."),
+        "customer_accept": _("You accepted our proposal."),
+        "customer_reject": _("You did not accept our proposal; we are looking at it again."),
+        "start_remedy": _("We are carrying out what we agreed."),
+        "resolve": _("Your complaint has been resolved."),
+        "close": _("Your complaint is closed."),
+        "reopen": _("Your complaint has been reopened."),
+    }
+    if kind in ("propose_remedy", "approve_remedy"):
+        return _("We propose: %(remedy)s — %(what)s") % {
+            "remedy": _remedy(d),
+            "what": d.get("remedy_description", ""),
+        }
+    if kind == "mark_invalid":
+        return _("After review, your complaint was closed: %(reason)s") % {
+            "reason": d.get("reason", "")
+        }
+    if kind == "merge":
+        return _("Your complaint is handled together with %(ref)s.") % {"ref": d.get("target", "")}
+    if kind == "note":
+        return str(d.get("text", ""))
+    return str(texts.get(kind, kind_label(kind)))
+
+
+def state_label(state: str) -> str:
+    return _label(State, state)

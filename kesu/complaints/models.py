@@ -1,0 +1,396 @@
+"""The complaint, its append-only event timeline, its attachments and who looked at it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
+from kesu.accounts.models import Department, Store
+from kesu.customers.models import Customer
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web form")
+    HOTLINE = "hotline", _("Hotline")
+    EMAIL = "email", _("Email")
+    CHAT = "chat", _("Online chat")
+    WECHAT = "wechat", _("WeChat")
+    STORE = "store", _("Store counter")
+    WALK_IN = "walk_in", _("Walk-in")
+    SOCIAL = "social", _("Social media")
+    REGULATOR = "regulator", _("Regulator referral")
+    LETTER = "letter", _("Letter")
+    OTHER = "other", _("Other")
+
+
+class State(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    INVESTIGATING = "investigating", _("Investigating")
+    AWAITING_CUSTOMER = "awaiting_customer", _("Awaiting customer")
+    REMEDYING = "remedying", _("Remedying")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATES = frozenset(
+    {
+        State.RECEIVED,
+        State.ACKNOWLEDGED,
+        State.INVESTIGATING,
+        State.AWAITING_CUSTOMER,
+        State.REMEDYING,
+    }
+)
+
+
+class Closure(models.TextChoices):
+    RESOLVED = "resolved", _("Resolved")
+    INVALID = "invalid", _("Invalid")
+    DUPLICATE = "duplicate", _("Duplicate")
+
+
+class Nature(models.TextChoices):
+    PRODUCT_QUALITY = "product_quality", _("Product quality")
+    SERVICE = "service", _("Service")
+    OTHER = "other", _("Other")
+
+
+class Category(models.TextChoices):
+    """The default categories of DOMAIN §2 (the triage issue turns these into an editable tree)."""
+
+    QUALITY_DEFECT = "quality_defect", _("Quality defect")
+    MISSING_FUNCTION = "missing_function", _("Missing function")
+    WRONG_ITEM = "wrong_item", _("Wrong or missing item")
+    LATE_DELIVERY = "late_delivery", _("Late delivery")
+    DAMAGED_PACKAGING = "damaged_packaging", _("Damaged packaging")
+    STAFF_ATTITUDE = "staff_attitude", _("Staff attitude")
+    OVERCHARGING = "overcharging", _("Overcharging")
+    LONG_WAIT = "long_wait", _("Long wait")
+    PROMISE_NOT_KEPT = "promise_not_kept", _("Promise not kept")
+    RULE_NOT_EXPLAINED = "rule_not_explained", _("Rule not explained")
+    BILLING_ERROR = "billing_error", _("Billing error")
+    REFUND_DELAY = "refund_delay", _("Refund delay")
+    EXAGGERATED_ADS = "exaggerated_ads", _("Exaggerated advertising")
+    PRICE_DISPUTE = "price_dispute", _("Price dispute")
+    MISUNDERSTANDING = "misunderstanding", _("Customer misunderstanding")
+    FRAUD = "fraud", _("Suspected fraud")
+    OTHER = "other", _("Other")
+
+
+class Grade(models.TextChoices):
+    A = "A", _("A · severe crisis")
+    B = "B", _("B · major")
+    C = "C", _("C · intermediate")
+    D = "D", _("D · general")
+    E = "E", _("E · ordinary")
+
+
+class Priority(models.TextChoices):
+    P1 = "P1", _("P1 · urgent and important")
+    P2 = "P2", _("P2 · important")
+    P3 = "P3", _("P3 · urgent")
+    P4 = "P4", _("P4 · routine")
+
+
+class EscalationLevel(models.IntegerChoices):
+    NONE = 0, _("0 · none")
+    INTERNAL = 1, _("1 · internal (management / quality line)")
+    THREATENED = 2, _("2 · threatens to go outside")
+    EXTERNAL = 3, _("3 · regulator, media or court")
+
+
+class Responsibility(models.TextChoices):
+    OURS = "ours", _("Ours")
+    SHARED = "shared", _("Shared")
+    CUSTOMER = "customer", _("Customer's")
+    UNFOUNDED = "unfounded", _("Unfounded")
+
+
+class RemedyType(models.TextChoices):
+    APOLOGY = "apology", _("Apology")
+    EXPLANATION = "explanation", _("Explanation")
+    REFUND = "refund", _("Refund")
+    REPLACEMENT = "replacement", _("Replacement")
+    REPAIR = "repair", _("Repair")
+    REDO = "redo", _("Redo")
+    COMPENSATION = "compensation", _("Compensation")
+    FEE_WAIVER = "fee_waiver", _("Fee waiver")
+    OTHER = "other", _("Other")
+
+
+class RemedyStatus(models.TextChoices):
+    NONE = "", _("None")
+    PENDING_APPROVAL = "pending_approval", _("Awaiting approval")
+    PROPOSED = "proposed", _("Proposed to the customer")
+    ACCEPTED = "accepted", _("Accepted by the customer")
+    REJECTED = "rejected", _("Rejected by the customer")
+    IN_PROGRESS = "in_progress", _("Being carried out")
+    DONE = "done", _("Done")
+
+
+def _person(related_name: str, verbose_name: StrOrPromise) -> models.ForeignKey:  # type: ignore[type-arg]
+    # People are PROTECTed: a complaint's history must never lose who did what (L10).
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name=related_name,
+        verbose_name=verbose_name,
+    )
+
+
+class Complaint(models.Model):
+    reference = models.CharField(_("reference"), max_length=20, unique=True)
+    tracking_token_hash = models.CharField(max_length=64)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="complaints", verbose_name=_("customer")
+    )
+    language = models.CharField(_("language"), max_length=10, default="zh-hans")
+
+    # What happened (L2).
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"))
+    occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("store")
+    )
+    product = models.CharField(_("product"), max_length=200, blank=True)
+    order_ref = models.CharField(_("order"), max_length=100, blank=True)
+    amount = models.DecimalField(
+        _("amount involved"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    demand = models.CharField(
+        _("customer's demand"), max_length=20, choices=RemedyType.choices, blank=True
+    )
+    demand_detail = models.CharField(
+        _("demand in the customer's words"), max_length=500, blank=True
+    )
+
+    # Assessment (L4).
+    nature = models.CharField(_("nature"), max_length=20, choices=Nature.choices, blank=True)
+    category = models.CharField(_("category"), max_length=40, choices=Category.choices, blank=True)
+    grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices, default=Grade.E)
+    priority = models.CharField(
+        _("priority"), max_length=2, choices=Priority.choices, default=Priority.P3
+    )
+    escalation_level = models.PositiveSmallIntegerField(
+        _("escalation level"), choices=EscalationLevel.choices, default=EscalationLevel.NONE
+    )
+
+    # Workflow.
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.RECEIVED
+    )
+    closure = models.CharField(_("closed as"), max_length=10, choices=Closure.choices, blank=True)
+    closure_reason = models.TextField(_("reason for closing"), blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_complaints",
+        verbose_name=_("merged into"),
+    )
+
+    # Accountability (L5).
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
+        verbose_name=_("department"),
+    )
+    assignee = _person("assigned_complaints", _("handler"))
+    created_by = _person("logged_complaints", _("logged by"))
+
+    # Investigation and remedy (L6, L7, L11).
+    responsibility = models.CharField(
+        _("responsibility"), max_length=10, choices=Responsibility.choices, blank=True
+    )
+    root_cause = models.TextField(_("root cause"), blank=True)
+    corrective_action = models.TextField(_("corrective action"), blank=True)
+    resolution = models.TextField(_("resolution summary"), blank=True)
+    remedy_type = models.CharField(
+        _("remedy"), max_length=20, choices=RemedyType.choices, blank=True
+    )
+    remedy_amount = models.DecimalField(
+        _("remedy amount"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    remedy_description = models.TextField(_("remedy description"), blank=True)
+    remedy_status = models.CharField(
+        _("remedy status"), max_length=20, choices=RemedyStatus.choices, blank=True
+    )
+    remedy_proposed_by = _person("remedies_proposed", _("remedy proposed by"))
+    remedy_approved_by = _person("remedies_approved", _("remedy approved by"))
+    remedy_due = models.DateTimeField(_("remedy due"), null=True, blank=True)
+    satisfaction = models.PositiveSmallIntegerField(_("satisfaction (1–5)"), null=True, blank=True)
+
+    # Counters (L5, L8; inputs of the escalation risk, E3).
+    transfers = models.PositiveSmallIntegerField(_("transfers"), default=0)
+    reopens = models.PositiveSmallIntegerField(_("reopens"), default=0)
+    rejections = models.PositiveSmallIntegerField(_("remedies rejected"), default=0)
+
+    # Clock (L3, L9): stored in UTC.
+    received_at = models.DateTimeField(_("received"))
+    ack_due = models.DateTimeField(_("acknowledge by"))
+    first_contact_due = models.DateTimeField(_("first contact by"))
+    resolve_due = models.DateTimeField(_("resolve by"))
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    first_contact_at = models.DateTimeField(_("first contact"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            # Queue pages: newest first, optionally narrowed by one of these columns.
+            models.Index(fields=["-received_at", "-id"], name="complaint_newest"),
+            models.Index(fields=["state", "-received_at"], name="complaint_state_newest"),
+            models.Index(fields=["department", "-received_at"], name="complaint_dept_newest"),
+            models.Index(fields=["assignee", "-received_at"], name="complaint_assignee_newest"),
+            models.Index(fields=["created_by", "-received_at"], name="complaint_logger_newest"),
+            models.Index(fields=["customer", "-received_at"], name="complaint_customer_newest"),
+            # The overdue sweep and the "due soon" sort read only open complaints.
+            models.Index(
+                fields=["resolve_due"],
+                condition=Q(closed_at__isnull=True, resolved_at__isnull=True),
+                name="complaint_open_resolve_due",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(escalation_level__lte=3), name="complaint_escalation_0_3"
+            ),
+            models.CheckConstraint(
+                condition=Q(satisfaction__isnull=True)
+                | Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="complaint_satisfaction_1_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=Decimal("0")),
+                name="complaint_amount_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(remedy_amount__isnull=True) | Q(remedy_amount__gte=Decimal("0")),
+                name="complaint_remedy_amount_not_negative",
+            ),
+            # A closed complaint says how it was closed; an open one does not.
+            models.CheckConstraint(
+                condition=(Q(state=State.CLOSED) & ~Q(closure=""))
+                | (~Q(state=State.CLOSED) & Q(closure="")),
+                name="complaint_closure_iff_closed",
+            ),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True) | Q(closure=Closure.DUPLICATE),
+                name="complaint_merged_only_if_duplicate",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+class Event(models.Model):
+    """One change of a complaint. Append-only: the trace (L10), the KPI source, the notifier.
+
+    `kind` is a code (an action name or a system event such as `received`); labels are
+    translated when shown, never stored.
+    """
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField()
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    customer_visible = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["complaint", "at", "id"], name="event_timeline"),
+            models.Index(fields=["kind", "at"], name="event_kind_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id}:{self.kind}@{self.at:%Y-%m-%d %H:%M}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name is random: a customer's file name never becomes a path on our disk.
+    return f"attachments/{instance.uploaded_at:%Y/%m}/{instance.storage_name}"
+
+
+class Attachment(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    storage_name = models.CharField(max_length=80)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    internal = models.BooleanField(_("internal"), default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class AccessLog(models.Model):
+    """A member of staff opened the full record of a complaint (DESIGN: personal data)."""
+
+    class Via(models.TextChoices):
+        PAGE = "page", _("Case page")
+        API = "api", _("API")
+        ATTACHMENT = "attachment", _("Attachment download")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="+")
+    via = models.CharField(max_length=12, choices=Via.choices)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        indexes = [models.Index(fields=["complaint", "at"], name="accesslog_complaint_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.via} {self.complaint_id}"
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number given on one day (organisation time zone)."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"

@@ -1,0 +1,191 @@
+"""Permission-checked reads of complaints, shared by pages and the API (STYLE 3).
+
+Who sees what:
+- administrators and auditors: every complaint (auditors only read);
+- every operating role: complaints not yet placed in a department (somebody must take them:
+  DOMAIN L1, none may push one away), complaints they logged and complaints they hold;
+- handlers and managers: also their departments' complaints;
+- experts (the escalation group): also every escalated complaint;
+- customers: only their own complaint, by reference and tracking token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from kesu.accounts.models import Role, User
+from kesu.complaints.forms import SORTS, day_bounds
+from kesu.complaints.models import OPEN_STATES, Complaint, Event
+
+SEES_ALL = frozenset({Role.ADMIN, Role.AUDITOR})
+SEES_DEPARTMENTS = frozenset({Role.HANDLER, Role.MANAGER, Role.EXPERT})
+
+
+def _department_ids(user: User) -> list[int]:
+    cached: list[int] | None = getattr(user, "_kesu_department_ids", None)
+    if cached is None:
+        cached = list(user.departments.values_list("id", flat=True))
+        user._kesu_department_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def visibility(user: User) -> Q | None:
+    """The filter of complaints the user may see; None means every complaint."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.role in SEES_ALL:
+        return None
+    q = Q(department__isnull=True) | Q(created_by=user) | Q(assignee=user)
+    if user.role in SEES_DEPARTMENTS:
+        q |= Q(department_id__in=_department_ids(user))
+    if user.role == Role.EXPERT:
+        q |= Q(escalation_level__gte=1)
+    return q
+
+
+def complaints_visible_to(user: User) -> QuerySet[Complaint]:
+    rule = visibility(user)
+    qs = Complaint.objects.all()
+    return qs if rule is None else qs.filter(rule)
+
+
+def can_view(user: User, complaint: Complaint) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.role in SEES_ALL:
+        return True
+    if complaint.department_id is None:
+        return True
+    if user.pk in (complaint.created_by_id, complaint.assignee_id):
+        return True
+    if user.role in SEES_DEPARTMENTS and complaint.department_id in _department_ids(user):
+        return True
+    return user.role == Role.EXPERT and complaint.escalation_level >= 1
+
+
+def get_complaint_for_user(user: User, reference: str, *, for_update: bool = False) -> Complaint:
+    """The complaint with this reference if the user may see it; else Complaint.DoesNotExist."""
+    qs = Complaint.objects.select_related(
+        "customer", "department", "assignee", "store", "created_by", "merged_into"
+    )
+    if for_update:
+        qs = qs.select_for_update()
+    complaint = qs.get(reference=reference.strip().upper())
+    if not can_view(user, complaint):
+        raise Complaint.DoesNotExist
+    return complaint
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def get_complaint_for_customer(reference: str, token: str) -> Complaint:
+    """The complaint if the token is its tracking token; else Complaint.DoesNotExist.
+
+    A wrong token and an unknown reference are the same answer, so that neither can be probed.
+    """
+    complaint = (
+        Complaint.objects.select_related("merged_into", "customer")
+        .filter(reference=reference.strip().upper())
+        .first()
+    )
+    if complaint is None or not token:
+        raise Complaint.DoesNotExist
+    if not hmac.compare_digest(complaint.tracking_token_hash, hash_token(token.strip())):
+        raise Complaint.DoesNotExist
+    return complaint
+
+
+def customer_timeline(complaint: Complaint) -> QuerySet[Event]:
+    return complaint.events.filter(customer_visible=True).order_by("at", "id")
+
+
+def staff_timeline(complaint: Complaint) -> QuerySet[Event]:
+    return complaint.events.select_related("actor").order_by("at", "id")
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[Complaint]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def filter_queue(user: User, filters: dict[str, Any]) -> QuerySet[Complaint]:
+    """Complaints the user may see, narrowed by cleaned QueueFilterForm data."""
+    from kesu.search.services import matching_ids
+
+    qs = complaints_visible_to(user)
+    queue = filters.get("queue") or "all"
+    if queue == "mine":
+        qs = qs.filter(assignee=user)
+    elif queue == "department":
+        qs = qs.filter(department_id__in=_department_ids(user))
+    elif queue == "unassigned":
+        qs = qs.filter(assignee__isnull=True)
+    state = filters.get("state")
+    if state == "open":
+        qs = qs.filter(state__in=OPEN_STATES)
+    elif state:
+        qs = qs.filter(state=state)
+    for name in ("grade", "priority", "channel"):
+        if filters.get(name):
+            qs = qs.filter(**{name: filters[name]})
+    if filters.get("department") is not None:
+        qs = qs.filter(department=filters["department"])
+    if filters.get("date_from"):
+        qs = qs.filter(received_at__gte=day_bounds(filters["date_from"])[0])
+    if filters.get("date_to"):
+        qs = qs.filter(received_at__lte=day_bounds(filters["date_to"])[1])
+    if filters.get("overdue"):
+        qs = qs.filter(state__in=OPEN_STATES, resolve_due__lt=timezone.now())
+    keyword = (filters.get("q") or "").strip()
+    if keyword:
+        from kesu.complaints.forms import REFERENCE_RE
+
+        if REFERENCE_RE.match(keyword.upper()):
+            qs = qs.filter(reference=keyword.upper())
+        else:
+            qs = qs.filter(id__in=matching_ids(keyword))
+    return qs.order_by(*SORTS[filters.get("sort") or "newest"])
+
+
+def queue_page(user: User, filters: dict[str, Any]) -> QueuePage:
+    """One page of a queue with its total, for the queue page and `GET /api/complaints`."""
+    qs = filter_queue(user, filters)
+    page_size = filters.get("page_size") or 25
+    page = filters.get("page") or 1
+    total = qs.count()
+    start = (page - 1) * page_size
+    items = list(
+        qs.select_related("customer", "department", "assignee", "store")[start : start + page_size]
+    )
+    return QueuePage(items=items, total=total, page=page, page_size=page_size)
+
+
+def other_complaints_of_customer(
+    user: User, complaint: Complaint, limit: int = 20
+) -> list[Complaint]:
+    return list(
+        complaints_visible_to(user)
+        .filter(customer_id=complaint.customer_id)
+        .exclude(pk=complaint.pk)
+        .order_by("-received_at")[:limit]
+    )
+
+
+def is_overdue(complaint: Complaint, now: datetime | None = None) -> bool:
+    return complaint.is_open and complaint.resolve_due < (now or timezone.now())

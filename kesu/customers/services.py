@@ -1,0 +1,74 @@
+"""Use cases for customers: find them again on any channel, keep their history counters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import F
+
+from kesu.customers.models import ContactKind, Customer, CustomerContact, Tier
+
+
+def find_or_create_customer(
+    *,
+    name: str,
+    phone: str,
+    email: str,
+    language: str,
+    tier: Tier | None = None,
+) -> Customer:
+    """The customer owning this phone or email (phone first), created if none; adds new contacts.
+
+    Phone and email must already be normalised. Runs inside the caller's transaction.
+    """
+    customer: Customer | None = None
+    for kind, value in ((ContactKind.PHONE, phone), (ContactKind.EMAIL, email)):
+        if value:
+            contact = (
+                CustomerContact.objects.select_related("customer")
+                .filter(kind=kind, value=value)
+                .first()
+            )
+            if contact is not None:
+                customer = contact.customer
+                break
+    if customer is None:
+        customer = Customer.objects.create(
+            name=name, phone=phone, email=email, language=language, tier=tier or Tier.REGULAR
+        )
+        for kind, value in ((ContactKind.PHONE, phone), (ContactKind.EMAIL, email)):
+            if value:
+                CustomerContact.objects.create(customer=customer, kind=kind, value=value)
+        return customer
+
+    changed: list[str] = []
+    if name and not customer.name:
+        customer.name = name
+        changed.append("name")
+    if tier is not None and tier != customer.tier:
+        customer.tier = tier
+        changed.append("tier")
+    for kind, value, field in (
+        (ContactKind.PHONE, phone, "phone"),
+        (ContactKind.EMAIL, email, "email"),
+    ):
+        if not value:
+            continue
+        # A contact that already belongs to another customer stays where it is: merging two
+        # customer records is a person's decision, not intake's.
+        _, created = CustomerContact.objects.get_or_create(
+            kind=kind, value=value, defaults={"customer": customer}
+        )
+        if created and not getattr(customer, field):
+            setattr(customer, field, value)
+            changed.append(field)
+    if changed:
+        customer.save(update_fields=changed)
+    return customer
+
+
+def record_complaint(*, customer: Customer, at: datetime) -> None:
+    """Count one more complaint for the customer (their history drives triage and risk)."""
+    Customer.objects.filter(pk=customer.pk).update(
+        complaint_count=F("complaint_count") + 1, last_complaint_at=at
+    )

@@ -1,0 +1,132 @@
+"""Public endpoints: a customer (or a channel on their behalf) files and tracks a complaint."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+
+from kesu.complaints.events import describe_for_customer, kind_label, state_label
+from kesu.complaints.models import Complaint
+from kesu.complaints.selectors import customer_timeline, get_complaint_for_customer
+from kesu.errors import NotFound
+from kesu.intake import ratelimit
+from kesu.intake.services import fingerprint, parse_incoming, receive_once
+
+router = Router(tags=["public"])
+
+
+class PublicComplaintIn(Schema):
+    description: str
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    subject: str | None = None
+    channel: str | None = None
+    occurred_at: str | None = None
+    store: str | None = None
+    order_ref: str | None = None
+    product: str | None = None
+    amount: float | str | None = None
+    demand: str | None = None
+    demand_detail: str | None = None
+    language: str | None = None
+
+    model_config = {"extra": "forbid"}
+
+
+class PublicComplaintOut(Schema):
+    reference: str
+    tracking_token: str
+    status: str
+    tracking_url: str
+
+
+class ErrorItem(Schema):
+    field: str
+    message: str
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: list[ErrorItem]
+
+
+class TimelineItem(Schema):
+    at: datetime
+    kind: str
+    label: str
+    text: str
+
+
+class TrackingOut(Schema):
+    reference: str
+    status: str
+    status_label: str
+    closure: str
+    subject: str
+    received_at: datetime
+    resolve_due: datetime
+    merged_into: str | None
+    timeline: list[TimelineItem]
+
+
+@router.post(
+    "/complaints",
+    response={201: PublicComplaintOut, 422: ErrorOut, 429: ErrorOut},
+    summary="File a complaint (no authentication; rate-limited; honours Idempotency-Key for 24 h)",
+)
+def file_complaint(
+    request: HttpRequest, payload: PublicComplaintIn, response: HttpResponse
+) -> tuple[int, dict[str, Any]]:
+    ratelimit.check(request, "intake")
+    raw = payload.model_dump(exclude_none=True)
+    incoming = parse_incoming(raw, staff=False)
+    answer, replayed = receive_once(
+        incoming,
+        key=request.headers.get("Idempotency-Key"),
+        payload_fingerprint=fingerprint(raw),
+        actor=None,
+    )
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return 201, answer
+
+
+def tracking_json(complaint: Complaint) -> dict[str, Any]:
+    return {
+        "reference": complaint.reference,
+        "status": complaint.state,
+        "status_label": state_label(complaint.state),
+        "closure": complaint.closure,
+        "subject": complaint.subject,
+        "received_at": complaint.received_at,
+        "resolve_due": complaint.resolve_due,
+        "merged_into": complaint.merged_into.reference if complaint.merged_into else None,
+        "timeline": [
+            {
+                "at": event.at,
+                "kind": event.kind,
+                "label": kind_label(event.kind),
+                "text": describe_for_customer(event),
+            }
+            for event in customer_timeline(complaint)
+        ],
+    }
+
+
+@router.get(
+    "/complaints/{reference}",
+    response={200: TrackingOut, 404: ErrorOut, 429: ErrorOut},
+    summary="Track a complaint with its tracking token (customer-visible timeline only)",
+)
+def track_complaint(request: HttpRequest, reference: str, token: str = "") -> dict[str, Any]:
+    ratelimit.check(request, "track")
+    try:
+        complaint = get_complaint_for_customer(reference, token)
+    except Complaint.DoesNotExist:
+        raise NotFound(_("No complaint with this reference and token.")) from None
+    return tracking_json(complaint)

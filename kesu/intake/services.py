@@ -1,0 +1,507 @@
+"""Intake: every channel turns what arrives into an IncomingComplaint and calls `receive()`.
+
+`receive()` does, in one transaction (DESIGN, "the flow of one complaint"): find or create the
+customer, give the reference number, create the complaint with its deadlines and its
+`received` Event, store the evidence, index it for search, queue the acknowledgement to the
+customer (DOMAIN L3) and, for staff intake, place it with a department or person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+
+from kesu.accounts.models import Department, Role, Store, User
+from kesu.complaints import attachments as files
+from kesu.complaints import deadlines
+from kesu.complaints.forms import MAX_AMOUNT, MAX_TEXT
+from kesu.complaints.models import (
+    Attachment,
+    Category,
+    Channel,
+    Complaint,
+    EscalationLevel,
+    Event,
+    Grade,
+    Nature,
+    Priority,
+    RemedyType,
+)
+from kesu.complaints.selectors import hash_token
+from kesu.complaints.services import files_removed_on_error
+from kesu.customers.contact import normalise_email, normalise_phone
+from kesu.customers.models import Tier
+from kesu.customers.services import find_or_create_customer, record_complaint
+from kesu.errors import FieldError, Forbidden, InvalidInput
+from kesu.intake.models import IdempotencyKey
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+LANGUAGES = {"zh": "zh-hans", "zh-hans": "zh-hans", "zh-cn": "zh-hans", "en": "en"}
+INTAKE_ROLES = frozenset({Role.AGENT, Role.HANDLER, Role.MANAGER, Role.EXPERT, Role.ADMIN})
+# Clock skew we tolerate on a customer's "when did it happen".
+FUTURE_SKEW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What staff may set when they log a complaint themselves (L4, L5)."""
+
+    nature: str = ""
+    category: str = ""
+    grade: str = ""
+    priority: str = ""
+    escalation_level: int = 0
+    department: Department | None = None
+    assignee: User | None = None
+
+
+@dataclass(frozen=True)
+class IncomingComplaint:
+    """One complaint as a channel delivers it, validated and normalised."""
+
+    channel: str
+    description: str
+    subject: str = ""
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+    occurred_at: datetime | None = None
+    store: Store | None = None
+    product: str = ""
+    order_ref: str = ""
+    amount: Decimal | None = None
+    demand: str = ""
+    demand_detail: str = ""
+    language: str = "zh-hans"
+    customer_tier: str = ""
+    assessment: Assessment = field(default_factory=Assessment)
+
+
+@dataclass(frozen=True)
+class Received:
+    complaint: Complaint
+    tracking_token: str
+
+
+# --- Parsing ------------------------------------------------------------------------------------
+
+
+class _Parser:
+    """Collects every field error of one submission, so that the answer names them all."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.raw = raw
+        self.errors: list[FieldError] = []
+
+    def fail(self, name: str, message: str) -> None:
+        self.errors.append(FieldError(name, message))
+
+    def text(self, name: str, max_length: int, *, required: bool = False) -> str:
+        value = self.raw.get(name)
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            self.fail(name, _("Must be text."))
+            return ""
+        value = value.strip()
+        if required and not value:
+            self.fail(name, _("This field is required."))
+        elif len(value) > max_length:
+            self.fail(
+                name,
+                _("At most %(max)s characters (this has %(n)s).")
+                % {"max": max_length, "n": len(value)},
+            )
+        return value
+
+    def choice(self, name: str, choices: Any, *, default: str = "") -> str:
+        value = self.text(name, 40) or default
+        allowed = [str(c) for c in choices.values]
+        if value and value not in allowed:
+            self.fail(
+                name,
+                _("Unknown value %(value)s; use one of: %(allowed)s.")
+                % {"value": repr(value), "allowed": ", ".join(allowed)},
+            )
+            return default
+        return value
+
+
+def _parse_when(p: _Parser, name: str) -> datetime | None:
+    value = p.raw.get(name)
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        when: datetime | None = value
+    elif isinstance(value, str):
+        try:
+            when = parse_datetime(value.strip())
+            if when is None:
+                day = parse_date(value.strip())
+                when = datetime(day.year, day.month, day.day) if day else None
+        except ValueError:
+            when = None
+    else:
+        when = None
+    if when is None:
+        p.fail(name, _("Not a date or time; use ISO 8601 such as 2026-05-01T14:30+08:00."))
+        return None
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when, timezone.get_current_timezone())
+    if when > timezone.now() + FUTURE_SKEW:
+        p.fail(name, _("This is in the future."))
+        return None
+    return when
+
+
+def _parse_amount(p: _Parser, name: str) -> Decimal | None:
+    value = p.raw.get(name)
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+        p.fail(name, _("Must be a number."))
+        return None
+    try:
+        amount = Decimal(str(value).strip().replace(",", "").lstrip("¥￥"))
+    except InvalidOperation:
+        p.fail(name, _("Must be a number."))
+        return None
+    if not amount.is_finite() or amount < 0:
+        p.fail(name, _("Must be zero or more."))
+        return None
+    if amount > MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
+        p.fail(name, _("At most 10 digits before the point and 2 after."))
+        return None
+    return amount
+
+
+def _parse_contact(p: _Parser) -> tuple[str, str]:
+    phone_raw = p.text("phone", 40)
+    email_raw = p.text("email", 254)
+    phone = email = ""
+    if phone_raw:
+        try:
+            phone = normalise_phone(phone_raw)
+        except ValueError:
+            p.fail("phone", _("%(value)s is not a valid phone number.") % {"value": phone_raw})
+    if email_raw:
+        try:
+            email = normalise_email(email_raw)
+        except ValueError:
+            p.fail("email", _("%(value)s is not a valid email address.") % {"value": email_raw})
+    if not phone_raw and not email_raw:
+        p.fail("phone", _("Give a phone number or an email address so that we can reply."))
+    return phone, email
+
+
+def _parse_staff(p: _Parser) -> Assessment:
+    department: Department | None = None
+    assignee: User | None = None
+    code = p.text("department", 40)
+    if code:
+        department = Department.objects.filter(code=code, is_active=True).first()
+        if department is None:
+            p.fail("department", _("No department %(code)s.") % {"code": repr(code)})
+    username = p.text("assignee", 150)
+    if username:
+        assignee = User.objects.filter(username=username, is_active=True).first()
+        if assignee is None:
+            p.fail("assignee", _("No user %(name)s.") % {"name": repr(username)})
+    level_raw = p.raw.get("escalation_level")
+    level = 0
+    if level_raw not in (None, ""):
+        try:
+            level = int(str(level_raw))
+        except ValueError:
+            level = -1
+        if level not in EscalationLevel.values:
+            p.fail("escalation_level", _("Use 0, 1, 2 or 3."))
+            level = 0
+    return Assessment(
+        nature=p.choice("nature", Nature),
+        category=p.choice("category", Category),
+        grade=p.choice("grade", Grade),
+        priority=p.choice("priority", Priority),
+        escalation_level=level,
+        department=department,
+        assignee=assignee,
+    )
+
+
+PUBLIC_FIELDS = frozenset(
+    {
+        "description", "name", "phone", "email", "subject", "channel", "occurred_at", "store",
+        "order_ref", "product", "amount", "demand", "demand_detail", "language",
+    }
+)  # fmt: skip
+STAFF_FIELDS = PUBLIC_FIELDS | {
+    "customer_tier", "nature", "category", "grade", "priority", "escalation_level",
+    "department", "assignee",
+}  # fmt: skip
+
+
+def parse_incoming(raw: Mapping[str, Any], *, staff: bool) -> IncomingComplaint:
+    """Validate one submission; raise InvalidInput naming every wrong field."""
+    p = _Parser(raw)
+    known = STAFF_FIELDS if staff else PUBLIC_FIELDS
+    for name in raw:
+        if name not in known:
+            p.fail(name, _("Unknown field."))
+    description = p.text("description", MAX_TEXT, required=True)
+    subject = p.text("subject", 200)
+    name = p.text("name", 100)
+    phone, email = _parse_contact(p)
+    channel = p.choice("channel", Channel, default="" if staff else Channel.WEB)
+    if staff and not channel:
+        p.fail("channel", _("Say through which channel the complaint came."))
+    occurred_at = _parse_when(p, "occurred_at")
+    store: Store | None = None
+    store_code = p.text("store", 40)
+    if store_code:
+        store = Store.objects.filter(code=store_code).first()
+        if store is None:
+            p.fail("store", _("No store %(code)s.") % {"code": repr(store_code)})
+    amount = _parse_amount(p, "amount")
+    # The demand may be a code (refund, replacement …) or the customer's own words.
+    demand_raw = p.text("demand", 500)
+    demand_detail = p.text("demand_detail", 500)
+    if demand_raw in RemedyType.values:
+        demand = demand_raw
+    elif demand_raw:
+        demand = RemedyType.OTHER
+        demand_detail = demand_detail or demand_raw
+    else:
+        demand = RemedyType.OTHER if demand_detail else ""
+    language_raw = p.text("language", 10).lower()
+    language = LANGUAGES.get(language_raw or "zh-hans", "")
+    if not language:
+        p.fail("language", _("Use zh or en."))
+    tier = p.choice("customer_tier", Tier) if staff else ""
+    assessment = _parse_staff(p) if staff else Assessment()
+    if p.errors:
+        raise InvalidInput(p.errors)
+    return IncomingComplaint(
+        channel=channel,
+        description=description,
+        subject=subject or _subject_from(description),
+        name=name,
+        phone=phone,
+        email=email,
+        occurred_at=occurred_at,
+        store=store,
+        product=p.text("product", 200),
+        order_ref=p.text("order_ref", 100),
+        amount=amount,
+        demand=demand,
+        demand_detail=demand_detail,
+        language=language,
+        customer_tier=tier,
+        assessment=assessment,
+    )
+
+
+def _subject_from(description: str) -> str:
+    first_line = description.strip().splitlines()[0] if description.strip() else ""
+    return first_line[:60] + ("…" if len(first_line) > 60 else "")
+
+
+# --- Receiving ----------------------------------------------------------------------------------
+
+
+def next_reference(at: datetime) -> str:
+    """KS-YYYYMMDD-NNNNNN: the day in the organisation's zone and that day's running number."""
+    day = timezone.localdate(at)
+    table = "complaints_referencecounter"
+    with connection.cursor() as cursor:
+        # One statement that creates or bumps the day's row: no race between two intakes.
+        cursor.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "  # noqa: S608 - constant table
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [day],
+        )
+        number = cursor.fetchone()[0]
+    return f"KS-{day:%Y%m%d}-{number:06d}"
+
+
+def receive(
+    incoming: IncomingComplaint,
+    *,
+    actor: User | None,
+    uploads: list[files.CheckedUpload] | None = None,
+    received_at: datetime | None = None,
+) -> Received:
+    """Accept one complaint from any channel; everything is written or nothing is."""
+    if actor is not None and actor.role not in INTAKE_ROLES:
+        raise Forbidden(_("Your role may not log complaints."))
+    now = received_at or timezone.now()
+    token = secrets.token_urlsafe(16)
+    saved: list[Attachment] = []
+    with files_removed_on_error(saved), transaction.atomic():
+        customer = find_or_create_customer(
+            name=incoming.name,
+            phone=incoming.phone,
+            email=incoming.email,
+            language=incoming.language,
+            tier=Tier(incoming.customer_tier) if incoming.customer_tier else None,
+        )
+        due = deadlines.initial(now)
+        a = incoming.assessment
+        complaint = Complaint.objects.create(
+            reference=next_reference(now),
+            tracking_token_hash=hash_token(token),
+            customer=customer,
+            language=incoming.language,
+            channel=incoming.channel,
+            subject=incoming.subject,
+            description=incoming.description,
+            occurred_at=incoming.occurred_at,
+            store=incoming.store,
+            product=incoming.product,
+            order_ref=incoming.order_ref,
+            amount=incoming.amount,
+            demand=incoming.demand,
+            demand_detail=incoming.demand_detail,
+            nature=a.nature,
+            category=a.category,
+            grade=a.grade or Grade.E,
+            priority=a.priority or Priority.P3,
+            escalation_level=a.escalation_level,
+            created_by=actor,
+            received_at=now,
+            ack_due=due.ack_due,
+            first_contact_due=due.first_contact_due,
+            resolve_due=due.resolve_due,
+        )
+        for upload in uploads or []:
+            saved.append(files.store(complaint, upload, by=actor, internal=False, at=now))
+        Event.objects.create(
+            complaint=complaint,
+            kind="received",
+            actor=actor,
+            at=now,
+            to_state=complaint.state,
+            data={
+                "channel": complaint.channel,
+                "attachments": [a.original_name for a in saved],
+                "assessment": {
+                    k: v
+                    for k, v in (
+                        ("nature", a.nature),
+                        ("category", a.category),
+                        ("grade", a.grade),
+                        ("priority", a.priority),
+                        ("escalation_level", a.escalation_level),
+                    )
+                    if v
+                },
+            },
+            customer_visible=True,
+        )
+        record_complaint(customer=customer, at=now)
+        _after_create(complaint, token, actor, a, now)
+    return Received(complaint=complaint, tracking_token=token)
+
+
+def _after_create(
+    complaint: Complaint, token: str, actor: User | None, a: Assessment, now: datetime
+) -> None:
+    from kesu.complaints.workflow import perform
+    from kesu.notify.services import notify_customer
+    from kesu.scheduler import wake_after_commit
+    from kesu.search.services import index_complaint
+
+    index_complaint(complaint)
+    notify_customer(complaint, "acknowledgement", token=token)
+    wake_after_commit()
+    if actor is not None and (a.department is not None or a.assignee is not None):
+        data: dict[str, Any] = {}
+        if a.department is not None:
+            data["department"] = a.department.code
+        if a.assignee is not None:
+            data["assignee"] = a.assignee.username
+        perform(complaint, "assign", actor, at=now, **data)
+
+
+# --- Idempotent intake --------------------------------------------------------------------------
+
+
+def fingerprint(payload: Mapping[str, Any]) -> str:
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def public_answer(received: Received) -> dict[str, Any]:
+    from kesu.notify.services import tracking_url
+
+    complaint = received.complaint
+    return {
+        "reference": complaint.reference,
+        "tracking_token": received.tracking_token,
+        "status": complaint.state,
+        "tracking_url": tracking_url(complaint, received.tracking_token),
+    }
+
+
+def check_idempotency_key(key: str) -> str:
+    key = key.strip()
+    if not key or len(key) > 255 or not key.isprintable() or not key.isascii():
+        raise InvalidInput.one(
+            "Idempotency-Key", _("Use 1 to 255 printable ASCII characters, e.g. a UUID.")
+        )
+    return key
+
+
+def receive_once(
+    incoming: IncomingComplaint,
+    *,
+    key: str | None,
+    payload_fingerprint: str,
+    actor: User | None,
+    uploads: list[files.CheckedUpload] | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """`receive()` guarded by the client's Idempotency-Key (24 h): (answer, replayed)."""
+    if key is None:
+        return public_answer(receive(incoming, actor=actor, uploads=uploads)), False
+    key = check_idempotency_key(key)
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                cutoff = timezone.now() - IDEMPOTENCY_WINDOW
+                IdempotencyKey.objects.filter(key=key, created_at__lt=cutoff).delete()
+                existing = IdempotencyKey.objects.filter(key=key).first()
+                if existing is not None:
+                    if existing.fingerprint != payload_fingerprint:
+                        raise InvalidInput.one(
+                            "Idempotency-Key",
+                            _("This key was already used for a different complaint."),
+                        )
+                    return dict(existing.response), True
+                # The key's row goes in first: a concurrent twin waits on it and then fails
+                # here, before it has stored anything.
+                row = IdempotencyKey.objects.create(
+                    key=key,
+                    fingerprint=payload_fingerprint,
+                    response={},
+                    created_at=timezone.now(),
+                )
+                received = receive(incoming, actor=actor, uploads=uploads)
+                answer = public_answer(received)
+                row.complaint = received.complaint
+                row.response = answer
+                row.save(update_fields=["complaint", "response"])
+                return answer, False
+        except IntegrityError:
+            # A concurrent request with the same key committed first: answer as it did.
+            continue
+    raise InvalidInput.one("Idempotency-Key", _("This key is in use by a concurrent request."))

@@ -1,0 +1,97 @@
+"""Delivery of the outbox: claim due rows, send them, record the answer, retry with back-off."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from kesu.notify.models import OutboxChannel, OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+CLAIM_FOR = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    sent: int
+    failed: int
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min … capped at 1 h."""
+    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+
+
+def _claim(limit: int, now: datetime) -> list[OutboxMessage]:
+    due = Q(status__in=[OutboxStatus.PENDING, OutboxStatus.RETRYING], next_attempt_at__lte=now)
+    abandoned = Q(status=OutboxStatus.SENDING, claimed_until__lt=now)
+    with transaction.atomic():
+        qs = OutboxMessage.objects.filter(due | abandoned).order_by("next_attempt_at", "id")
+        if connection.features.has_select_for_update_skip_locked:
+            # Two dispatchers never take the same row: each skips what the other has locked.
+            qs = qs.select_for_update(skip_locked=True)
+        # On SQLite the IMMEDIATE transaction already makes the claim exclusive.
+        rows = list(qs[:limit])
+        ids = [row.pk for row in rows]
+        OutboxMessage.objects.filter(pk__in=ids).update(
+            status=OutboxStatus.SENDING, claimed_until=now + CLAIM_FOR
+        )
+    return rows
+
+
+def _send(message: OutboxMessage) -> str:
+    """Deliver one message; return the provider's answer or raise."""
+    if message.channel == OutboxChannel.EMAIL:
+        count = EmailMessage(
+            subject=message.subject,
+            body=message.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[message.recipient],
+        ).send(fail_silently=False)
+        return f"email backend accepted {count} message(s)"
+    if message.channel == OutboxChannel.SMS:
+        if settings.KESU_SMS_PROVIDER == "log":
+            log.info("SMS to %s: %s", message.recipient, message.body)
+            return "logged (KESU_SMS_PROVIDER=log)"
+        raise RuntimeError(f"SMS provider {settings.KESU_SMS_PROVIDER!r} is not configured")
+    raise RuntimeError(f"unknown channel {message.channel!r}")
+
+
+def dispatch(*, limit: int = 100) -> DispatchResult:
+    """Deliver due outbox rows; safe to run in several processes at once."""
+    now = timezone.now()
+    sent = failed = 0
+    for message in _claim(limit, now):
+        attempts = message.attempts + 1
+        try:
+            answer = _send(message)
+        except Exception as error:
+            failed += 1
+            dead = attempts >= MAX_ATTEMPTS
+            log.warning("outbox %s failed (attempt %s): %s", message.pk, attempts, error)
+            OutboxMessage.objects.filter(pk=message.pk).update(
+                status=OutboxStatus.DEAD if dead else OutboxStatus.RETRYING,
+                attempts=attempts,
+                last_error=f"{type(error).__name__}: {error}"[:2000],
+                next_attempt_at=timezone.now() + backoff(attempts),
+                claimed_until=None,
+            )
+            continue
+        sent += 1
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            status=OutboxStatus.SENT,
+            attempts=attempts,
+            provider_response=answer[:2000],
+            sent_at=timezone.now(),
+            claimed_until=None,
+        )
+    return DispatchResult(sent=sent, failed=failed)

@@ -1,0 +1,72 @@
+"""The embedded background loop: runs the periodic jobs inside the `serve` process.
+
+At scale the same job functions run in separate processes (`manage.py run_jobs`, or Celery
+workers); they are idempotent and safe to run in several processes at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import close_old_connections, transaction
+
+log = logging.getLogger(__name__)
+
+_wake = threading.Event()
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    run: Callable[[], object]
+    every_seconds: float  # 0: on every turn of the loop
+
+
+def jobs() -> list[Job]:
+    from kesu.intake.jobs import purge_idempotency_keys
+    from kesu.notify.jobs import dispatch
+
+    return [
+        Job("notify.dispatch", dispatch, 0),
+        Job("intake.purge_idempotency_keys", purge_idempotency_keys, 3600),
+    ]
+
+
+def wake_after_commit() -> None:
+    """Ask the loop to run now, once the current transaction has committed (no-op elsewhere)."""
+    transaction.on_commit(_wake.set)
+
+
+def run_once(last_run: dict[str, float]) -> None:
+    now = time.monotonic()
+    for job in jobs():
+        if now - last_run.get(job.name, float("-inf")) < job.every_seconds:
+            continue
+        last_run[job.name] = now
+        try:
+            close_old_connections()
+            job.run()
+        except Exception:
+            log.exception("job %s failed", job.name)
+        finally:
+            close_old_connections()
+
+
+def loop(interval: float, stop: threading.Event) -> None:
+    last_run: dict[str, float] = {}
+    while not stop.is_set():
+        _wake.clear()
+        run_once(last_run)
+        _wake.wait(interval)
+
+
+def start_in_background(interval: float) -> threading.Event:
+    """Start the loop in a daemon thread; set the returned event to stop it."""
+    stop = threading.Event()
+    thread = threading.Thread(target=loop, args=(interval, stop), name="kesu-jobs", daemon=True)
+    thread.start()
+    return stop

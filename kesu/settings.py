@@ -1,0 +1,180 @@
+"""Kesu settings: one file, every tunable read from the environment (see README, Configuration)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import django_stubs_ext
+
+from kesu.env import (
+    ConfigError,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    parse_database_url,
+    sqlite_database,
+)
+
+# Lets generic Django classes (ModelAdmin[User] …) be subscripted at run time, as typed.
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("KESU_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """The key from KESU_SECRET_KEY, else one generated once and kept in var/secret_key."""
+    configured = env_str("KESU_SECRET_KEY", "")
+    if configured:
+        return configured
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50), encoding="utf-8")
+        key_file.chmod(0o600)
+    return key_file.read_text(encoding="utf-8").strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("KESU_DEBUG", False)
+ALLOWED_HOSTS = env_list("KESU_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("KESU_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "ninja",
+    "kesu",
+    "kesu.accounts",
+    "kesu.customers",
+    "kesu.complaints",
+    "kesu.intake",
+    "kesu.notify",
+    "kesu.search",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kesu.middleware.LanguageMiddleware",
+    "kesu.middleware.ServiceErrorMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "kesu.urls"
+WSGI_APPLICATION = "kesu.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_database_url = env_str("DATABASE_URL", "")
+try:
+    DATABASES = {
+        "default": parse_database_url(_database_url, base_dir=BASE_DIR)
+        if _database_url
+        else sqlite_database(VAR_DIR / "kesu.sqlite3")
+    }
+except ConfigError as error:
+    raise SystemExit(f"Configuration error: {error}") from None
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+_redis_url = env_str("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url}
+        if _redis_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kesu"}
+    )
+}
+
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "complaints:queue"
+LOGOUT_REDIRECT_URL = "login"
+
+# Chinese first; English available (LanguageMiddleware explains the order of choice).
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "kesu" / "locale"]
+USE_I18N = True
+USE_TZ = True
+# Stored in UTC; shown and counted in the organisation's zone.
+TIME_ZONE = env_str("KESU_TIME_ZONE", "Asia/Shanghai")
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+# WhiteNoise serves the apps' static files straight from the finders: no collectstatic step
+# and no CDN (DESIGN: everything is installed from a registry and served locally).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+MEDIA_ROOT = VAR_DIR / "media"
+
+EMAIL_BACKEND = env_str("KESU_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("KESU_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("KESU_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("KESU_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("KESU_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("KESU_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("KESU_EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("KESU_EMAIL_TIMEOUT", 20, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("KESU_FROM_EMAIL", "Kesu <noreply@kesu.invalid>")
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("KESU_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("KESU_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Kesu itself -------------------------------------------------------------------------------
+# Absolute address of this site, used in links sent to customers (tracking page).
+KESU_BASE_URL = env_str("KESU_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Public intake and tracking requests per client address per minute; 0 turns the limit off.
+KESU_PUBLIC_RATE_LIMIT = env_int("KESU_PUBLIC_RATE_LIMIT", 30, minimum=0)
+# Trust X-Forwarded-For for the client address (only behind a proxy that sets it).
+KESU_TRUST_X_FORWARDED_FOR = env_bool("KESU_TRUST_X_FORWARDED_FOR", False)
+KESU_MAX_ATTACHMENT_BYTES = env_int("KESU_MAX_ATTACHMENT_MB", 10, minimum=1) * 1024 * 1024
+# Seconds between runs of the embedded background loop (outbox delivery, clean-ups).
+KESU_JOB_INTERVAL = env_int("KESU_JOB_INTERVAL", 5, minimum=1)
+KESU_SMS_PROVIDER = env_str("KESU_SMS_PROVIDER", "log")
+KESU_DEMO_PASSWORD = env_str("KESU_DEMO_PASSWORD", "kesu-demo-2026")
+KESU_ORG_NAME = env_str("KESU_ORG_NAME", "")

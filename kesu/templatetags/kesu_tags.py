@@ -1,0 +1,71 @@
+"""Small display helpers for Kesu's pages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from kesu.complaints.models import Complaint
+from kesu.customers.contact import mask_email, mask_phone
+
+register = template.Library()
+
+SOON = timedelta(hours=24)
+
+
+def _span(delta: timedelta) -> str:
+    seconds = abs(int(delta.total_seconds()))
+    if seconds >= 86400:
+        return _("%(n)s d") % {"n": seconds // 86400}
+    if seconds >= 3600:
+        return _("%(n)s h") % {"n": seconds // 3600}
+    return _("%(n)s min") % {"n": max(1, seconds // 60)}
+
+
+@register.simple_tag
+def due_badge(complaint: Complaint, now: datetime | None = None) -> SafeString:
+    """'due in 3 h' / 'overdue 2 d' for an open complaint's resolution deadline."""
+    if not complaint.is_open:
+        return format_html("")
+    now = now or timezone.now()
+    left = complaint.resolve_due - now
+    if left < timedelta(0):
+        return format_html(
+            '<span class="badge due over" title="{}">{}</span>',
+            timezone.localtime(complaint.resolve_due).strftime("%Y-%m-%d %H:%M"),
+            _("overdue %(span)s") % {"span": _span(left)},
+        )
+    css = "due soon" if left < SOON else "due"
+    return format_html(
+        '<span class="badge {}" title="{}">{}</span>',
+        css,
+        timezone.localtime(complaint.resolve_due).strftime("%Y-%m-%d %H:%M"),
+        _("due in %(span)s") % {"span": _span(left)},
+    )
+
+
+@register.filter
+def masked_phone(value: str) -> str:
+    return mask_phone(value) if value else ""
+
+
+@register.filter
+def masked_email(value: str) -> str:
+    return mask_email(value) if value else ""
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: template.Context, **changes: object) -> str:
+    """The current query string with some parameters replaced (for tabs and pages)."""
+    query = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            query.pop(key, None)
+        else:
+            query[key] = str(value)
+    return "?" + query.urlencode() if query else "?"
