@@ -134,6 +134,7 @@ TIME_ZONE = env_str("KESU_TIME_ZONE", "Asia/Shanghai")
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 # WhiteNoise serves the apps' static files straight from the finders: no collectstatic step
 # and no CDN (DESIGN: everything is installed from a registry and served locally).
 WHITENOISE_USE_FINDERS = True

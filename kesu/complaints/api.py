@@ -9,7 +9,7 @@ from django import forms
 from django.http import FileResponse, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import File, Router, Schema
+from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from kesu.accounts.models import Department, User
@@ -446,7 +446,7 @@ class StaffComplaintIn(Schema):
     response={201: CreatedComplaintOut, 403: ErrorOut, 422: ErrorOut},
     summary="Log a complaint (hotline, store counter, walk-in …); honours Idempotency-Key",
 )
-def create_complaint(request: HttpRequest, payload: StaffComplaintIn) -> tuple[int, dict[str, Any]]:
+def create_complaint(request: HttpRequest, payload: StaffComplaintIn) -> Status[dict[str, Any]]:
     from kesu.intake.services import fingerprint, parse_incoming, receive_once
 
     raw = payload.model_dump(exclude_none=True)
@@ -461,7 +461,7 @@ def create_complaint(request: HttpRequest, payload: StaffComplaintIn) -> tuple[i
     body = detail(complaint)
     body["tracking_token"] = answer["tracking_token"]
     body["tracking_url"] = answer["tracking_url"]
-    return 201, body
+    return Status(201, body)
 
 
 @router.get(
@@ -542,13 +542,13 @@ def upload_attachments(
     reference: str,
     files_: list[UploadedFile] = File(..., alias="files"),  # type: ignore[type-arg]  # noqa: B008
     internal: bool = False,
-) -> tuple[int, list[dict[str, Any]]]:
+) -> Status[list[dict[str, Any]]]:
     complaint = _complaint(request, reference)
     checked = files.check_uploads(list(files_), field="files")
     saved = services.add_attachments(
         complaint=complaint, uploads=checked, by=_user(request), internal=internal
     )
-    return 201, [attachment_json(a) for a in saved]
+    return Status(201, [attachment_json(a) for a in saved])
 
 
 @router.get(

@@ -76,7 +76,7 @@ def get_complaint_for_user(user: User, reference: str, *, for_update: bool = Fal
         "customer", "department", "assignee", "store", "created_by", "merged_into"
     )
     if for_update:
-        qs = qs.select_for_update()
+        qs = qs.select_for_update(of=("self",))
     complaint = qs.get(reference=reference.strip().upper())
     if not can_view(user, complaint):
         raise Complaint.DoesNotExist

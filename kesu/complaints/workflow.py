@@ -587,16 +587,18 @@ def perform(
     actor: User,
     *,
     at: datetime | None = None,
+    notify_customer: bool = True,
     **data: Any,
 ) -> Event:
     """Take one workflow action on a complaint as `actor`; write exactly one Event.
 
     Raises NotFound (unknown action or complaint not visible), Forbidden (role), NotAllowed
-    (state or circumstances) or InvalidInput (data). `at` backdates the action for importers
-    and demo data; pages and the API never pass it.
+    (state or circumstances) or InvalidInput (data). `at` backdates the action and
+    `notify_customer=False` keeps it from messaging the customer, for importers replaying
+    history and for demo data; pages and the API never pass them.
     """
     from kesu.complaints.selectors import can_view
-    from kesu.notify.services import notify_customer
+    from kesu.notify import services as notify
     from kesu.scheduler import wake_after_commit
 
     rule = rule_for(action)
@@ -604,7 +606,7 @@ def perform(
     now = at or timezone.now()
     with transaction.atomic():
         locked = (
-            Complaint.objects.select_for_update()
+            Complaint.objects.select_for_update(of=("self",))
             .select_related("department", "assignee", "merged_into", "customer")
             .get(pk=complaint.pk)
         )
@@ -634,8 +636,8 @@ def perform(
             data=change.data,
             customer_visible=visible,
         )
-        if change.notify_customer:
-            notify_customer(locked, change.notify_customer, event=event)
+        if change.notify_customer and notify_customer:
+            notify.notify_customer(locked, change.notify_customer, event=event)
             wake_after_commit()
     complaint.refresh_from_db()
     return event

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from kesu.complaints.events import describe_for_customer, kind_label, state_label
 from kesu.complaints.models import Complaint
@@ -81,7 +81,7 @@ class TrackingOut(Schema):
 )
 def file_complaint(
     request: HttpRequest, payload: PublicComplaintIn, response: HttpResponse
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     ratelimit.check(request, "intake")
     raw = payload.model_dump(exclude_none=True)
     incoming = parse_incoming(raw, staff=False)
@@ -93,7 +93,7 @@ def file_complaint(
     )
     if replayed:
         response["Idempotent-Replayed"] = "true"
-    return 201, answer
+    return Status(201, answer)
 
 
 def tracking_json(complaint: Complaint) -> dict[str, Any]:

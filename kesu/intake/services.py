@@ -340,8 +340,13 @@ def receive(
     actor: User | None,
     uploads: list[files.CheckedUpload] | None = None,
     received_at: datetime | None = None,
+    notify_customer: bool = True,
 ) -> Received:
-    """Accept one complaint from any channel; everything is written or nothing is."""
+    """Accept one complaint from any channel; everything is written or nothing is.
+
+    `received_at` and `notify_customer=False` are for importers replaying history and for demo
+    data: the complaint keeps its original time and the customer is not messaged again.
+    """
     if actor is not None and actor.role not in INTAKE_ROLES:
         raise Forbidden(_("Your role may not log complaints."))
     now = received_at or timezone.now()
@@ -409,12 +414,17 @@ def receive(
             customer_visible=True,
         )
         record_complaint(customer=customer, at=now)
-        _after_create(complaint, token, actor, a, now)
+        _after_create(complaint, token, actor, a, now, notify_customer)
     return Received(complaint=complaint, tracking_token=token)
 
 
 def _after_create(
-    complaint: Complaint, token: str, actor: User | None, a: Assessment, now: datetime
+    complaint: Complaint,
+    token: str,
+    actor: User | None,
+    a: Assessment,
+    now: datetime,
+    notify: bool,
 ) -> None:
     from kesu.complaints.workflow import perform
     from kesu.notify.services import notify_customer
@@ -422,15 +432,17 @@ def _after_create(
     from kesu.search.services import index_complaint
 
     index_complaint(complaint)
-    notify_customer(complaint, "acknowledgement", token=token)
-    wake_after_commit()
+    if notify:
+        # DOMAIN L3: the acknowledgement, with the reference number, goes out at once.
+        notify_customer(complaint, "acknowledgement", token=token)
+        wake_after_commit()
     if actor is not None and (a.department is not None or a.assignee is not None):
         data: dict[str, Any] = {}
         if a.department is not None:
             data["department"] = a.department.code
         if a.assignee is not None:
             data["assignee"] = a.assignee.username
-        perform(complaint, "assign", actor, at=now, **data)
+        perform(complaint, "assign", actor, at=now, notify_customer=notify, **data)
 
 
 # --- Idempotent intake --------------------------------------------------------------------------
