@@ -48,19 +48,20 @@ def run_once(last_run: dict[str, float]) -> None:
             continue
         last_run[job.name] = now
         try:
-            close_old_connections()
             job.run()
         except Exception:
             log.exception("job %s failed", job.name)
-        finally:
-            close_old_connections()
 
 
 def loop(interval: float, stop: threading.Event) -> None:
     last_run: dict[str, float] = {}
     while not stop.is_set():
         _wake.clear()
+        # A long-lived loop drops connections that are broken or past CONN_MAX_AGE, as a
+        # request would; never inside run_once, which may run in a caller's transaction.
+        close_old_connections()
         run_once(last_run)
+        close_old_connections()
         _wake.wait(interval)
 
 

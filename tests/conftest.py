@@ -8,12 +8,13 @@ a handler in logistics; auditor 孙审计 (sun); administrator (admin).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 
 from kesu.accounts.models import Department, Role, Store, User
 from kesu.accounts.services import create_user, issue_token
@@ -25,10 +26,14 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_clean(settings: Any) -> None:
+def _fast_and_clean(settings: Any) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.KESU_PUBLIC_RATE_LIMIT = 0
     cache.clear()
+    # Services called directly speak English here, so that assertions read plainly; requests
+    # choose their own language (tests for the Chinese texts say so explicitly).
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -135,7 +140,7 @@ class Api:
 
     def __init__(self, user: User | None) -> None:
         self.client = Client()
-        self.headers: dict[str, str] = {}
+        self.headers: dict[str, str] = {"Accept-Language": "en"}
         if user is not None:
             self.headers["Authorization"] = f"Bearer {issue_token(user=user, name='test')}"
 

@@ -15,7 +15,7 @@ from ninja.files import UploadedFile
 from kesu.accounts.models import Department, User
 from kesu.complaints import attachments as files
 from kesu.complaints import selectors, services
-from kesu.complaints.events import describe, kind_label
+from kesu.complaints.events import action_label, describe, kind_label
 from kesu.complaints.forms import QueueFilterForm
 from kesu.complaints.models import AccessLog, Attachment, Complaint, Event
 from kesu.complaints.workflow import Action, allowed_actions, perform, rule_for
@@ -316,7 +316,7 @@ def action_json(action: Action) -> dict[str, Any]:
     form_class = rule_for(action.value).form
     return {
         "action": action.value,
-        "label": kind_label(action.value),
+        "label": action_label(action.value),
         "fields": [
             {
                 "name": name,

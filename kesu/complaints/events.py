@@ -81,6 +81,32 @@ def kind_label(kind: str) -> str:
     return str(labels.get(kind, kind))
 
 
+def action_label(action: str) -> str:
+    """The verb on an action's button and form."""
+    labels = {
+        "acknowledge": _("Acknowledge"),
+        "contact": _("Record contact"),
+        "classify": _("Classify"),
+        "assign": _("Assign"),
+        "transfer": _("Transfer"),
+        "investigate": _("Start investigating"),
+        "request_approval": _("Request approval"),
+        "approve_remedy": _("Approve remedy"),
+        "propose_remedy": _("Propose remedy"),
+        "customer_accept": _("Customer accepts"),
+        "customer_reject": _("Customer rejects"),
+        "start_remedy": _("Start remedy"),
+        "resolve": _("Resolve"),
+        "close": _("Close"),
+        "reopen": _("Reopen"),
+        "mark_invalid": _("Mark invalid"),
+        "merge": _("Merge into…"),
+        "escalate": _("Escalate"),
+        "note": _("Add note"),
+    }
+    return str(labels.get(action, action))
+
+
 def describe(event: Event) -> str:
     """One line for staff: what happened, with the details that matter."""
     d = event.data or {}

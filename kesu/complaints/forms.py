@@ -295,6 +295,7 @@ class QueueFilterForm(forms.Form):
         to_field_name="code",
         required=False,
         label=_("Department"),
+        empty_label="—",
     )
     date_from = forms.DateField(
         required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"})

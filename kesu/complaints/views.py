@@ -8,16 +8,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import reswap, retarget
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from kesu.accounts.models import Role, User
 from kesu.complaints import attachments as files
 from kesu.complaints import selectors, services
-from kesu.complaints.events import describe, kind_label
-from kesu.complaints.forms import QueueFilterForm
+from kesu.complaints.events import action_label, describe, kind_label
+from kesu.complaints.forms import REFERENCE_RE, QueueFilterForm
 from kesu.complaints.models import AccessLog, Complaint, State
 from kesu.complaints.workflow import Action, allowed_actions, perform, rule_for
 from kesu.errors import InvalidInput, KesuError
@@ -57,10 +58,38 @@ def queue_filters(request: HttpRequest) -> QueueFilterForm:
 
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
+    jump = _reference_lookup(request)
+    if jump is not None:
+        return jump
     form = queue_filters(request)
     page = selectors.queue_page(_staff(request), form.cleaned_data) if form.is_valid() else None
     template = "complaints/_results.html" if request.htmx else "complaints/queue.html"  # type: ignore[attr-defined]
     return render(request, template, {"form": form, "page": page, "now": timezone.now()})
+
+
+MAIN_PATH = [s.value for s in State]
+
+
+def passed_states(complaint: Complaint) -> set[str]:
+    """The steps of the main path behind the complaint's current state (for the progress bar)."""
+    if complaint.closure in ("invalid", "duplicate"):
+        return set()
+    return set(MAIN_PATH[: MAIN_PATH.index(complaint.state)])
+
+
+def _reference_lookup(request: HttpRequest) -> HttpResponse | None:
+    """A full reference typed in the search box opens that case, whatever tab is shown."""
+    keyword = request.GET.get("q", "").strip().upper()
+    if not REFERENCE_RE.match(keyword):
+        return None
+    try:
+        complaint = selectors.get_complaint_for_user(_staff(request), keyword)
+    except Complaint.DoesNotExist:
+        return None
+    url = reverse("complaints:case", kwargs={"reference": complaint.reference})
+    if request.htmx:  # type: ignore[attr-defined]
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
 
 
 def case_context(request: HttpRequest, complaint: Complaint, **extra: Any) -> dict[str, Any]:
@@ -70,7 +99,8 @@ def case_context(request: HttpRequest, complaint: Complaint, **extra: Any) -> di
         "complaint": complaint,
         "timeline": [(event, kind_label(event.kind), describe(event)) for event in timeline],
         "others": selectors.other_complaints_of_customer(user, complaint),
-        "actions": [(a.value, kind_label(a.value)) for a in allowed_actions(complaint, user)],
+        "actions": [(a.value, action_label(a.value)) for a in allowed_actions(complaint, user)],
+        "passed_states": passed_states(complaint),
         "attachments": list(complaint.attachments.select_related("uploaded_by")),
         "overdue": selectors.is_overdue(complaint),
         "can_upload": user.role != Role.AUDITOR,
@@ -102,7 +132,7 @@ def action(request: HttpRequest, reference: str, name: str) -> HttpResponse:
         return render(
             request,
             "complaints/_action_form.html",
-            {"complaint": complaint, "action": name, "label": kind_label(name),
+            {"complaint": complaint, "action": name, "label": action_label(name),
              "form": _action_form(request, complaint, name)},
         )  # fmt: skip
     data: dict[str, Any] = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
@@ -113,7 +143,7 @@ def action(request: HttpRequest, reference: str, name: str) -> HttpResponse:
         if isinstance(error, InvalidInput):
             for item in error.errors:
                 form.add_error(item.field if item.field in form.fields else None, item.message)
-        context = {"complaint": complaint, "action": name, "label": kind_label(name),
+        context = {"complaint": complaint, "action": name, "label": action_label(name),
                    "form": form, "error": error.detail}  # fmt: skip
         if request.htmx:  # type: ignore[attr-defined]
             # The form comes back with its errors in place of the case body it would replace.

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from kesu.accounts.models import Role, User
 from kesu.accounts.services import remedy_authority
 from kesu.complaints import deadlines
+from kesu.complaints.events import action_label
 from kesu.complaints.forms import (
     ActionForm,
     AssignForm,
@@ -526,13 +527,13 @@ def why_not(complaint: Complaint, action: Action, actor: User) -> str | None:
     """Why the actor cannot take the action on the complaint now, or None if they can try."""
     rule = RULES[action]
     if actor.role not in rule.roles:
-        return _("Your role (%(role)s) may not %(action)s.") % {
+        return _("Your role (%(role)s) may not do this: %(action)s.") % {
             "role": actor.get_role_display(),
-            "action": action.value,
+            "action": action_label(action.value),
         }
     if complaint.state not in rule.from_states:
-        return _("%(action)s is not allowed while the complaint is %(state)s.") % {
-            "action": action.value,
+        return _("“%(action)s” is not possible while the complaint is %(state)s.") % {
+            "action": action_label(action.value),
             "state": complaint.get_state_display(),
         }
     if rule.precondition is not None:

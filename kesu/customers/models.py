@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Tier(models.TextChoices):
     VIP = "vip", _("VIP")
     REGULAR = "regular", _("Regular")
-    WALK_IN = "walk_in", _("Walk-in")
+    WALK_IN = "walk_in", pgettext_lazy("customer tier", "Walk-in")
 
 
 class Customer(models.Model):
-    name = models.CharField(_("name"), max_length=100, blank=True)
+    name = models.CharField(_("full name"), max_length=100, blank=True)
     # The primary phone (E.164) and email, kept beside the contact rows so that lists and
     # search need no extra query per row.
     phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)

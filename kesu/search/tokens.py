@@ -19,8 +19,8 @@ _CJK = (
     "\u3040-\u30ff"  # kana
     "\uac00-\ud7af"  # hangul
 )
-_RUN = re.compile(rf"([{_CJK}]+)|([^\W_]+)", re.UNICODE)
-_CJK_RE = re.compile(rf"[{_CJK}]")
+# A run of CJK characters, or a run of other letters and digits (never mixing the two).
+_RUN = re.compile(rf"([{_CJK}]+)|([^\W_{_CJK}]+)", re.UNICODE)
 
 
 def _normalise(text: str) -> str:
@@ -33,7 +33,7 @@ def _runs(text: str) -> list[tuple[bool, str]]:
         cjk, word = match.group(1), match.group(2)
         if cjk:
             runs.append((True, cjk))
-        elif word and not _CJK_RE.search(word):
+        elif word:
             runs.append((False, word))
     return runs
 

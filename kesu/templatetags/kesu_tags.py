@@ -31,7 +31,7 @@ def _span(delta: timedelta) -> str:
 def due_badge(complaint: Complaint, now: datetime | None = None) -> SafeString:
     """'due in 3 h' / 'overdue 2 d' for an open complaint's resolution deadline."""
     if not complaint.is_open:
-        return format_html("")
+        return SafeString("")
     now = now or timezone.now()
     left = complaint.resolve_due - now
     if left < timedelta(0):

@@ -129,7 +129,7 @@ def test_action_errors_409_403_404_422(api, in_department) -> None:
     complaint = in_department()
     url = f"/api/complaints/{complaint.reference}/actions"
     conflict = api("zhao").post(f"{url}/close", {})
-    assert conflict.status_code == 409 and "close" in conflict.json()["detail"]
+    assert conflict.status_code == 409 and "Close" in conflict.json()["detail"]
     assert api("sun").post(f"{url}/note", {"text": "x"}).status_code == 403
     assert api("zhao").post(f"{url}/fly", {}).status_code == 404
     assert api("zhang").post(f"{url}/note", {"text": "x"}).status_code == 404  # not visible

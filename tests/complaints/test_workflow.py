@@ -87,7 +87,7 @@ def test_full_lifecycle_writes_one_event_per_action(in_department, people) -> No
 def test_action_in_wrong_state_changes_nothing_and_says_why(make_complaint, people) -> None:
     complaint = make_complaint()
     before = Event.objects.count()
-    with pytest.raises(NotAllowed, match="investigate"):
+    with pytest.raises(NotAllowed, match="Start investigating"):
         perform(complaint, "investigate", people["zhao"])
     complaint.refresh_from_db()
     assert complaint.state == State.RECEIVED

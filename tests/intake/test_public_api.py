@@ -146,6 +146,7 @@ def test_error_messages_follow_accept_language(api) -> None:
     client = api(None)
     response = client.post(URL, {**BODY, "phone": "123"}, headers={"Accept-Language": "zh-CN"})
     assert response["Content-Language"] == "zh-hans"
+    assert response.json()["errors"][0]["message"] == "123 不是有效的电话号码。"
     english = client.post(URL, {**BODY, "phone": "123"}, headers={"Accept-Language": "en"})
     assert english["Content-Language"] == "en"
     assert "valid phone" in english.json()["errors"][0]["message"]

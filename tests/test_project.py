@@ -1,0 +1,67 @@
+"""Project-level pieces: health check, settings from the environment, commands."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from kesu.env import ConfigError, env_bool, env_int, parse_database_url
+
+
+@pytest.mark.django_db
+def test_healthz_reports_the_database(client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_database_urls() -> None:
+    base = Path("/srv/kesu")
+    pg = parse_database_url(
+        "postgres://kesu:s%40cret@db.local:5433/kesu?sslmode=require", base_dir=base
+    )
+    assert (pg["NAME"], pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"]) == (
+        "kesu", "kesu", "s@cret", "db.local", "5433",
+    )  # fmt: skip
+    assert pg["OPTIONS"] == {"sslmode": "require"}
+    lite = parse_database_url("sqlite:///var/x.sqlite3", base_dir=base)
+    assert lite["NAME"] == "/srv/kesu/var/x.sqlite3"
+    assert parse_database_url("sqlite:////tmp/y.db", base_dir=base)["NAME"] == "/tmp/y.db"
+    for bad in ("mysql://x/y", "postgres://host", "sqlite://"):
+        with pytest.raises(ConfigError):
+            parse_database_url(bad, base_dir=base)
+
+
+def test_typed_env_helpers_fail_loudly(monkeypatch) -> None:
+    monkeypatch.setenv("KESU_X", "maybe")
+    with pytest.raises(ConfigError, match="KESU_X"):
+        env_bool("KESU_X", False)
+    monkeypatch.setenv("KESU_X", "-3")
+    with pytest.raises(ConfigError, match="minimum"):
+        env_int("KESU_X", 1, minimum=0)
+    monkeypatch.setenv("KESU_X", "on")
+    assert env_bool("KESU_X", False) is True
+
+
+@pytest.mark.django_db
+def test_issue_token_prints_a_working_token_on_the_last_line(people, client) -> None:
+    out = StringIO()
+    call_command("issue_token", "zhao", stdout=out, stderr=StringIO())
+    token = out.getvalue().strip().splitlines()[-1]
+    response = client.get("/api/complaints", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    with pytest.raises(CommandError):
+        call_command("issue_token", "nobody", stdout=StringIO(), stderr=StringIO())
+
+
+@pytest.mark.django_db
+def test_run_jobs_once_delivers_the_outbox(receive_public) -> None:
+    from django.core import mail
+
+    receive_public()
+    call_command("run_jobs", once=True, stdout=StringIO())
+    assert len(mail.outbox) == 1
