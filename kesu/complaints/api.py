@@ -15,7 +15,7 @@ from ninja.files import UploadedFile
 from kesu.accounts.models import Department, User
 from kesu.complaints import attachments as files
 from kesu.complaints import selectors, services
-from kesu.complaints.events import action_label, describe, kind_label
+from kesu.complaints.events import Directory, action_label, describe, kind_label
 from kesu.complaints.forms import QueueFilterForm
 from kesu.complaints.models import AccessLog, Attachment, Complaint, Event
 from kesu.complaints.workflow import Action, allowed_actions, perform, rule_for
@@ -271,12 +271,12 @@ def detail(c: Complaint) -> dict[str, Any]:
     return data
 
 
-def event_json(e: Event) -> dict[str, Any]:
+def event_json(e: Event, names: Directory | None = None) -> dict[str, Any]:
     return {
         "id": e.pk,
         "kind": e.kind,
         "label": kind_label(e.kind),
-        "text": describe(e),
+        "text": describe(e, names),
         "at": e.at,
         "actor": _username(e.actor),
         "from_state": e.from_state,
@@ -527,7 +527,9 @@ def take_action(request: HttpRequest, reference: str, action: str) -> dict[str, 
 )
 def list_events(request: HttpRequest, reference: str) -> dict[str, Any]:
     complaint = _complaint(request, reference)
-    items = [event_json(e) for e in selectors.staff_timeline(complaint)]
+    events = list(selectors.staff_timeline(complaint))
+    names = Directory.for_events(events)
+    items = [event_json(e, names) for e in events]
     return {"items": items, "total": len(items)}
 
 

@@ -6,9 +6,12 @@ names and internal details.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from kesu.complaints.models import (
     Category,
@@ -107,8 +110,46 @@ def action_label(action: str) -> str:
     return str(labels.get(action, action))
 
 
-def describe(event: Event) -> str:
+@dataclass
+class Directory:
+    """Names for the codes stored in events (department codes, usernames), looked up once."""
+
+    departments: dict[str, str] = field(default_factory=dict)
+    people: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def for_events(cls, events: Iterable[Event]) -> Directory:
+        from kesu.accounts.models import Department, User
+
+        codes: set[str] = set()
+        usernames: set[str] = set()
+        for event in events:
+            d = event.data or {}
+            codes.update(str(d[k]) for k in ("department", "from_department") if d.get(k))
+            usernames.update(str(d[k]) for k in ("assignee", "from_assignee") if d.get(k))
+        return cls(
+            departments={dep.code: dep.name for dep in Department.objects.filter(code__in=codes)},
+            people={u.username: u.label for u in User.objects.filter(username__in=usernames)},
+        )
+
+    def department(self, code: str | None) -> str:
+        return self.departments.get(code or "", code or "—")
+
+    def person(self, username: str | None) -> str:
+        return self.people.get(username or "", username or "")
+
+
+FIELD_LABELS = {
+    "nature": _lazy("Nature"),
+    "category": _lazy("Category"),
+    "grade": _lazy("Grade"),
+    "priority": _lazy("Priority"),
+}
+
+
+def describe(event: Event, names: Directory | None = None) -> str:
     """One line for staff: what happened, with the details that matter."""
+    names = names or Directory()
     d = event.data or {}
     kind = event.kind
     if kind == "received":
@@ -122,19 +163,20 @@ def describe(event: Event) -> str:
         return f"{method} ({reached}): {d.get('summary', '')}"
     if kind == "classify":
         return "; ".join(
+            f"{FIELD_LABELS[name]}: "
             f"{_label(_CHOICES[name], old) if old else '—'} → {_label(_CHOICES[name], new)}"
             for name, (old, new) in (d.get("changes") or {}).items()
         )
     if kind in ("assign", "transfer"):
         text = _("To %(department)s / %(assignee)s.") % {
-            "department": d.get("department") or "—",
-            "assignee": d.get("assignee") or _("anyone in the department"),
+            "department": names.department(d.get("department")),
+            "assignee": names.person(d.get("assignee")) or _("anyone in the department"),
         }
         if d.get("reason"):
             text += " " + _("Reason: %(reason)s") % {"reason": d["reason"]}
         return text
     if kind == "investigate" and d.get("assignee"):
-        return _("Taken by %(assignee)s.") % {"assignee": d["assignee"]}
+        return _("Taken by %(assignee)s.") % {"assignee": names.person(d["assignee"])}
     if kind in ("propose_remedy", "request_approval"):
         return f"{_remedy(d)}: {d.get('remedy_description', '')}"
     if kind == "approve_remedy":

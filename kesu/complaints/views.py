@@ -17,7 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from kesu.accounts.models import Role, User
 from kesu.complaints import attachments as files
 from kesu.complaints import selectors, services
-from kesu.complaints.events import action_label, describe, kind_label
+from kesu.complaints.events import Directory, action_label, describe, kind_label
 from kesu.complaints.forms import REFERENCE_RE, QueueFilterForm
 from kesu.complaints.models import AccessLog, Complaint, State
 from kesu.complaints.workflow import Action, allowed_actions, perform, rule_for
@@ -95,9 +95,10 @@ def _reference_lookup(request: HttpRequest) -> HttpResponse | None:
 def case_context(request: HttpRequest, complaint: Complaint, **extra: Any) -> dict[str, Any]:
     user = _staff(request)
     timeline = list(selectors.staff_timeline(complaint))
+    names = Directory.for_events(timeline)
     return {
         "complaint": complaint,
-        "timeline": [(event, kind_label(event.kind), describe(event)) for event in timeline],
+        "timeline": [(event, kind_label(event.kind), describe(event, names)) for event in timeline],
         "others": selectors.other_complaints_of_customer(user, complaint),
         "actions": [(a.value, action_label(a.value)) for a in allowed_actions(complaint, user)],
         "passed_states": passed_states(complaint),

@@ -69,3 +69,10 @@ def query_with(context: template.Context, **changes: object) -> str:
         else:
             query[key] = str(value)
     return "?" + query.urlencode() if query else "?"
+
+
+@register.filter
+def state_label(code: str) -> str:
+    from kesu.complaints.events import state_label as label
+
+    return label(code)
