@@ -78,7 +78,9 @@ def parse_database_url(url: str, *, base_dir: Path) -> dict[str, Any]:
             # connection, and a connection the server dropped must not fail a request.
             "CONN_MAX_AGE": env_int("KESU_DB_CONN_MAX_AGE", 60, minimum=0),
             "CONN_HEALTH_CHECKS": True,
-            "OPTIONS": options,
+            # Server-side binding lets psycopg prepare the statements a connection runs again
+            # and again (intake, queues), so PostgreSQL does not plan them every time.
+            "OPTIONS": {"server_side_binding": True, **options},
         }
     raise ConfigError(
         f"DATABASE_URL={url!r}: unsupported scheme {parts.scheme!r} (use sqlite:/// or postgres://)"

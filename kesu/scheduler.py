@@ -28,11 +28,13 @@ class Job:
 
 def jobs() -> list[Job]:
     from kesu.intake.jobs import purge_idempotency_keys
+    from kesu.jobs import refresh_statistics
     from kesu.notify.jobs import dispatch
 
     return [
         Job("notify.dispatch", dispatch, 0),
         Job("intake.purge_idempotency_keys", purge_idempotency_keys, 3600),
+        Job("db.refresh_statistics", refresh_statistics, 3600),
     ]
 
 

@@ -27,7 +27,7 @@ def test_database_urls() -> None:
     assert (pg["NAME"], pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"]) == (
         "kesu", "kesu", "s@cret", "db.local", "5433",
     )  # fmt: skip
-    assert pg["OPTIONS"] == {"sslmode": "require"}
+    assert pg["OPTIONS"] == {"server_side_binding": True, "sslmode": "require"}
     lite = parse_database_url("sqlite:///var/x.sqlite3", base_dir=base)
     assert lite["NAME"] == "/srv/kesu/var/x.sqlite3"
     assert parse_database_url("sqlite:////tmp/y.db", base_dir=base)["NAME"] == "/tmp/y.db"

@@ -16,9 +16,9 @@ class Tier(models.TextChoices):
 class Customer(models.Model):
     name = models.CharField(_("full name"), max_length=100, blank=True)
     # The primary phone (E.164) and email, kept beside the contact rows so that lists and
-    # search need no extra query per row.
-    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
-    email = models.EmailField(_("email"), max_length=254, blank=True, db_index=True)
+    # search need no extra query per row. Customers are found by CustomerContact, not these.
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.EmailField(_("email"), max_length=254, blank=True)
     tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, default=Tier.REGULAR)
     language = models.CharField(_("language"), max_length=10, default="zh-hans")
     complaint_count = models.PositiveIntegerField(_("complaints"), default=0)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import F
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Greatest
 
 from kesu.customers.models import ContactKind, Customer, CustomerContact, Tier
 
@@ -16,30 +17,39 @@ def find_or_create_customer(
     email: str,
     language: str,
     tier: Tier | None = None,
+    complaint_at: datetime | None = None,
 ) -> Customer:
     """The customer owning this phone or email (phone first), created if none; adds new contacts.
 
-    Phone and email must already be normalised. Runs inside the caller's transaction.
+    Phone and email must already be normalised. Runs inside the caller's transaction. With
+    `complaint_at`, the complaint being received is counted (record_complaint) in the same go.
     """
-    customer: Customer | None = None
-    for kind, value in ((ContactKind.PHONE, phone), (ContactKind.EMAIL, email)):
-        if value:
-            contact = (
-                CustomerContact.objects.select_related("customer")
-                .filter(kind=kind, value=value)
-                .first()
-            )
-            if contact is not None:
-                customer = contact.customer
-                break
+    wanted = [(kind, value) for kind, value in ((ContactKind.PHONE, phone),
+              (ContactKind.EMAIL, email)) if value]  # fmt: skip
+    lookup = Q()
+    for kind, value in wanted:
+        lookup |= Q(kind=kind, value=value)
+    found = {
+        (c.kind, c.value): c.customer
+        for c in CustomerContact.objects.select_related("customer").filter(lookup)
+    } if wanted else {}  # fmt: skip
+    customer = next((found[key] for key in wanted if key in found), None)
     if customer is None:
         customer = Customer.objects.create(
-            name=name, phone=phone, email=email, language=language, tier=tier or Tier.REGULAR
+            name=name,
+            phone=phone,
+            email=email,
+            language=language,
+            tier=tier or Tier.REGULAR,
+            complaint_count=1 if complaint_at else 0,
+            last_complaint_at=complaint_at,
         )
-        for kind, value in ((ContactKind.PHONE, phone), (ContactKind.EMAIL, email)):
-            if value:
-                CustomerContact.objects.create(customer=customer, kind=kind, value=value)
+        CustomerContact.objects.bulk_create(
+            [CustomerContact(customer=customer, kind=kind, value=value) for kind, value in wanted]
+        )
         return customer
+    if complaint_at is not None:
+        record_complaint(customer=customer, at=complaint_at)
 
     changed: list[str] = []
     if name and not customer.name:
@@ -70,5 +80,7 @@ def find_or_create_customer(
 def record_complaint(*, customer: Customer, at: datetime) -> None:
     """Count one more complaint for the customer (their history drives triage and risk)."""
     Customer.objects.filter(pk=customer.pk).update(
-        complaint_count=F("complaint_count") + 1, last_complaint_at=at
+        complaint_count=F("complaint_count") + 1,
+        # An imported old complaint must not move "last complaint" back in time.
+        last_complaint_at=Greatest(Coalesce("last_complaint_at", Value(at)), Value(at)),
     )

@@ -42,7 +42,7 @@ from kesu.complaints.selectors import hash_token
 from kesu.complaints.services import files_removed_on_error
 from kesu.customers.contact import normalise_email, normalise_phone
 from kesu.customers.models import Tier
-from kesu.customers.services import find_or_create_customer, record_complaint
+from kesu.customers.services import find_or_create_customer
 from kesu.errors import FieldError, Forbidden, InvalidInput
 from kesu.intake.models import IdempotencyKey
 
@@ -347,18 +347,38 @@ def receive(
     `received_at` and `notify_customer=False` are for importers replaying history and for demo
     data: the complaint keeps its original time and the customer is not messaged again.
     """
+    with transaction.atomic():
+        return _receive(
+            incoming,
+            actor=actor,
+            uploads=uploads,
+            received_at=received_at,
+            notify_customer=notify_customer,
+        )
+
+
+def _receive(
+    incoming: IncomingComplaint,
+    *,
+    actor: User | None,
+    uploads: list[files.CheckedUpload] | None,
+    received_at: datetime | None,
+    notify_customer: bool,
+) -> Received:
+    """The body of receive(); the caller holds the transaction."""
     if actor is not None and actor.role not in INTAKE_ROLES:
         raise Forbidden(_("Your role may not log complaints."))
     now = received_at or timezone.now()
     token = secrets.token_urlsafe(16)
     saved: list[Attachment] = []
-    with files_removed_on_error(saved), transaction.atomic():
+    with files_removed_on_error(saved):
         customer = find_or_create_customer(
             name=incoming.name,
             phone=incoming.phone,
             email=incoming.email,
             language=incoming.language,
             tier=Tier(incoming.customer_tier) if incoming.customer_tier else None,
+            complaint_at=now,
         )
         due = deadlines.initial(now)
         a = incoming.assessment
@@ -413,7 +433,6 @@ def receive(
             },
             customer_visible=True,
         )
-        record_complaint(customer=customer, at=now)
         _after_create(complaint, token, actor, a, now, notify_customer)
     return Received(complaint=complaint, tracking_token=token)
 
@@ -431,7 +450,7 @@ def _after_create(
     from kesu.scheduler import wake_after_commit
     from kesu.search.services import index_complaint
 
-    index_complaint(complaint)
+    index_complaint(complaint, new=True)
     if notify:
         # DOMAIN L3: the acknowledgement, with the reference number, goes out at once.
         notify_customer(complaint, "acknowledgement", token=token)
@@ -507,7 +526,10 @@ def receive_once(
                     response={},
                     created_at=timezone.now(),
                 )
-                received = receive(incoming, actor=actor, uploads=uploads)
+                # Already in this transaction: the body of receive() without a savepoint.
+                received = _receive(
+                    incoming, actor=actor, uploads=uploads, received_at=None, notify_customer=True
+                )
                 answer = public_answer(received)
                 row.complaint = received.complaint
                 row.response = answer

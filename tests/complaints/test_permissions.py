@@ -113,3 +113,20 @@ def test_auditor_reads_but_cannot_act_or_upload(client, api, in_department, peop
     response = client.post(f"/work/c/{complaint.reference}/do/note/", {"text": "x"})
     assert response.status_code == 302
     assert complaint.events.count() == 3
+
+
+def test_no_queue_lists_a_complaint_its_user_may_not_open(
+    make_complaint, in_department, people
+) -> None:
+    from kesu.complaints.selectors import filter_queue
+
+    in_department()
+    logged = make_complaint(actor=people["wang"])
+    perform(logged, "assign", people["li"], department="logistics", assignee="zhang")
+    escalated = in_department()
+    perform(escalated, "escalate", people["li"], level=2, reason="媒体")
+    make_complaint()  # unassigned
+    for user in people.values():
+        for queue in ("mine", "department", "unassigned", "all"):
+            for complaint in filter_queue(user, {"queue": queue}):
+                assert sees(user, complaint), (user.username, queue, complaint.reference)

@@ -25,11 +25,16 @@ SQLITE_REVERSE = [
     "DROP TABLE IF EXISTS search_fts",
 ]
 POSTGRES = [
-    # The expression must stay identical to the one in search.services.matching_ids.
-    """CREATE INDEX search_document_tsv ON search_searchdocument
-        USING gin (to_tsvector('simple'::regconfig, tokens))""",
+    # A stored tsvector, so that a match never re-tokenises a document; the model does not
+    # know the column (PostgreSQL computes it), search.services.matching_ids queries it.
+    """ALTER TABLE search_searchdocument ADD COLUMN tsv tsvector
+        GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, tokens)) STORED""",
+    "CREATE INDEX search_document_tsv ON search_searchdocument USING gin (tsv)",
 ]
-POSTGRES_REVERSE = ["DROP INDEX IF EXISTS search_document_tsv"]
+POSTGRES_REVERSE = [
+    "DROP INDEX IF EXISTS search_document_tsv",
+    "ALTER TABLE search_searchdocument DROP COLUMN IF EXISTS tsv",
+]
 
 
 def _run(schema_editor, statements):
