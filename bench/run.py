@@ -214,6 +214,8 @@ def bench(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             "intake": {"rounds": rounds, "median": median, "stored": stored,
                        "answered_201": created, "lost": created - stored},
         }  # fmt: skip
+        if args.complaints == 0:
+            return report
         print(f"== {backend}: loading {args.complaints} complaints", flush=True)
         started = time.time()
         loaded = seed(env, "complaints", str(args.complaints))

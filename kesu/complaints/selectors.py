@@ -185,9 +185,12 @@ def queue_page(user: User, filters: dict[str, Any]) -> QueuePage:
     page = filters.get("page") or 1
     total = qs.count()
     start = (page - 1) * page_size
-    items = list(
-        qs.select_related("customer", "department", "assignee", "store")[start : start + page_size]
-    )
+    # Two steps: the page's ids first, from the indexes alone, then those rows in full. Asking
+    # for whole rows at once lets SQLite fetch and sort every matching row before the limit.
+    ids = list(qs.values_list("id", flat=True)[start : start + page_size])
+    rows = Complaint.objects.select_related("customer", "department", "assignee", "store")
+    found = rows.in_bulk(ids)
+    items = [found[pk] for pk in ids if pk in found]
     return QueuePage(items=items, total=total, page=page, page_size=page_size)
 
 
