@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 MANAGE := $(BIN)/python manage.py
+# Links in messages to customers point at this server unless KESU_BASE_URL says otherwise.
+KESU_BASE_URL ?= http://$(HOST):$(PORT)
+export KESU_BASE_URL
 
 .PHONY: setup run test token bench lint messages browser clean
 

@@ -36,4 +36,4 @@ def print_logins(command: BaseCommand) -> None:
         return
     command.stdout.write(f"Demo logins (password: {settings.KESU_DEMO_PASSWORD}):")
     for username, role, name in rows:
-        command.stdout.write(f"  {username:<10} {role:<28} {name}")
+        command.stdout.write(f"  {username:<10} {name} · {role}")
