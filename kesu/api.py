@@ -7,7 +7,6 @@ Every error answers `{"detail": "...", "errors": [{"field": ..., "message": ...}
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
@@ -16,39 +15,11 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.parser import Parser
-from ninja.security import HttpBearer
 
-from kesu.accounts.models import User
-from kesu.accounts.services import user_for_token
+from kesu.api_support import MalformedBody, StrictJSONParser
+from kesu.complaints.api import router as complaints_router
 from kesu.errors import KesuError, RateLimited
-
-
-class MalformedBody(ValueError):
-    pass
-
-
-class StrictJSONParser(Parser):
-    def parse_body(self, request: HttpRequest) -> Any:
-        try:
-            text = request.body.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise MalformedBody(f"the body is not UTF-8 ({error.reason})") from None
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as error:
-            raise MalformedBody(
-                f"malformed JSON: {error.msg} at line {error.lineno} column {error.colno}"
-            ) from None
-
-
-class BearerAuth(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = user_for_token(token)
-        if user is not None:
-            request.user = user
-        return user
-
+from kesu.intake.api import router as intake_router
 
 api = NinjaAPI(
     title="Kesu API",
@@ -130,12 +101,5 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return error_response(request, 413, _("The request body is too large."))
 
 
-def _register_routers() -> None:
-    from kesu.complaints.api import router as complaints_router
-    from kesu.intake.api import router as intake_router
-
-    api.add_router("/public", intake_router)
-    api.add_router("/", complaints_router)
-
-
-_register_routers()
+api.add_router("/public", intake_router)
+api.add_router("/", complaints_router)

@@ -11,7 +11,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import translation
+
+from kesu.errors import KesuError, RateLimited
 
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
 
@@ -52,10 +55,6 @@ class ServiceErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        from django.shortcuts import render
-
-        from kesu.errors import KesuError, RateLimited
-
         if not isinstance(exception, KesuError):
             return None
         response = render(

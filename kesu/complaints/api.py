@@ -13,6 +13,7 @@ from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from kesu.accounts.models import Department, User
+from kesu.api_support import BearerAuth, StrictJSONParser
 from kesu.complaints import attachments as files
 from kesu.complaints import selectors, services
 from kesu.complaints.events import Directory, action_label, describe, kind_label
@@ -21,14 +22,9 @@ from kesu.complaints.models import AccessLog, Attachment, Complaint, Event
 from kesu.complaints.workflow import Action, allowed_actions, perform, rule_for
 from kesu.customers.contact import mask_email, mask_phone
 from kesu.errors import FieldError, InvalidInput, NotFound
+from kesu.intake.services import fingerprint, parse_incoming, receive_once
 
 router = Router(tags=["complaints"])
-
-
-def _auth() -> Any:
-    from kesu.api import BearerAuth
-
-    return BearerAuth()
 
 
 # --- Shapes -------------------------------------------------------------------------------------
@@ -391,7 +387,7 @@ def _action_body_doc() -> str:
 
 @router.get(
     "/complaints",
-    auth=_auth(),
+    auth=BearerAuth(),
     response={200: ComplaintListOut, 422: ErrorOut},
     openapi_extra={"parameters": _queue_parameters()},
     summary="List complaints (queue filters, keyword search, paginated)",
@@ -442,13 +438,11 @@ class StaffComplaintIn(Schema):
 
 @router.post(
     "/complaints",
-    auth=_auth(),
+    auth=BearerAuth(),
     response={201: CreatedComplaintOut, 403: ErrorOut, 422: ErrorOut},
     summary="Log a complaint (hotline, store counter, walk-in …); honours Idempotency-Key",
 )
 def create_complaint(request: HttpRequest, payload: StaffComplaintIn) -> Status[dict[str, Any]]:
-    from kesu.intake.services import fingerprint, parse_incoming, receive_once
-
     raw = payload.model_dump(exclude_none=True)
     incoming = parse_incoming(raw, staff=True)
     answer, _replayed = receive_once(
@@ -466,7 +460,7 @@ def create_complaint(request: HttpRequest, payload: StaffComplaintIn) -> Status[
 
 @router.get(
     "/complaints/{reference}",
-    auth=_auth(),
+    auth=BearerAuth(),
     response={200: ComplaintOut, 404: ErrorOut},
     summary="One complaint, in full (the access is logged)",
 )
@@ -478,7 +472,7 @@ def get_complaint(request: HttpRequest, reference: str) -> dict[str, Any]:
 
 @router.get(
     "/complaints/{reference}/actions",
-    auth=_auth(),
+    auth=BearerAuth(),
     response={200: ActionListOut, 404: ErrorOut},
     summary="The actions this user may take on the complaint now, with their fields",
 )
@@ -490,7 +484,7 @@ def list_actions(request: HttpRequest, reference: str) -> dict[str, Any]:
 
 @router.post(
     "/complaints/{reference}/actions/{action}",
-    auth=_auth(),
+    auth=BearerAuth(),
     response={200: ActionDoneOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     summary="Take a workflow action",
     description=_action_body_doc(),
@@ -502,8 +496,6 @@ def list_actions(request: HttpRequest, reference: str) -> dict[str, Any]:
     },
 )
 def take_action(request: HttpRequest, reference: str, action: str) -> dict[str, Any]:
-    from kesu.api import StrictJSONParser
-
     rule_for(action)  # an unknown action is a 404 before anything else
     complaint = _complaint(request, reference)
     data: Any = {}
@@ -521,7 +513,7 @@ def take_action(request: HttpRequest, reference: str, action: str) -> dict[str, 
 
 @router.get(
     "/complaints/{reference}/events",
-    auth=_auth(),
+    auth=BearerAuth(),
     response={200: EventListOut, 404: ErrorOut},
     summary="The complaint's timeline, oldest first",
 )
@@ -535,7 +527,7 @@ def list_events(request: HttpRequest, reference: str) -> dict[str, Any]:
 
 @router.post(
     "/complaints/{reference}/attachments",
-    auth=_auth(),
+    auth=BearerAuth(),
     response={201: list[AttachmentOut], 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     summary="Attach evidence files (multipart field `files`)",
 )
@@ -555,7 +547,7 @@ def upload_attachments(
 
 @router.get(
     "/complaints/{reference}/attachments/{attachment_id}",
-    auth=_auth(),
+    auth=BearerAuth(),
     response={404: ErrorOut},
     summary="Download an attachment (the access is logged)",
 )
@@ -575,7 +567,7 @@ def download_attachment(request: HttpRequest, reference: str, attachment_id: int
 
 @router.get(
     "/departments",
-    auth=_auth(),
+    auth=BearerAuth(),
     response=list[DepartmentOut],
     summary="Departments, by code (for assign and transfer)",
 )

@@ -13,6 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from kesu.accounts.models import Department, User
 from kesu.complaints.models import (
     Category,
     Channel,
@@ -119,8 +120,6 @@ class Directory:
 
     @classmethod
     def for_events(cls, events: Iterable[Event]) -> Directory:
-        from kesu.accounts.models import Department, User
-
         codes: set[str] = set()
         usernames: set[str] = set()
         for event in events:

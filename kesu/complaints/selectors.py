@@ -21,8 +21,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kesu.accounts.models import Role, User
-from kesu.complaints.forms import SORTS, day_bounds
+from kesu.complaints.forms import REFERENCE_RE, SORTS, day_bounds
 from kesu.complaints.models import OPEN_STATE_LIST, Complaint, Event
+from kesu.search.services import matching_ids
 
 SEES_ALL = frozenset({Role.ADMIN, Role.AUDITOR})
 SEES_DEPARTMENTS = frozenset({Role.HANDLER, Role.MANAGER, Role.EXPERT})
@@ -146,8 +147,6 @@ def _queue(user: User, queue: str) -> QuerySet[Complaint]:
 
 def filter_queue(user: User, filters: dict[str, Any]) -> QuerySet[Complaint]:
     """Complaints the user may see, narrowed by cleaned QueueFilterForm data."""
-    from kesu.search.services import matching_ids
-
     if not user.is_authenticated or not user.is_active:
         return Complaint.objects.none()
     qs = _queue(user, filters.get("queue") or "all")
@@ -169,8 +168,6 @@ def filter_queue(user: User, filters: dict[str, Any]) -> QuerySet[Complaint]:
         qs = qs.filter(state__in=OPEN_STATE_LIST, resolve_due__lt=timezone.now())
     keyword = (filters.get("q") or "").strip()
     if keyword:
-        from kesu.complaints.forms import REFERENCE_RE
-
         if REFERENCE_RE.match(keyword.upper()):
             qs = qs.filter(reference=keyword.upper())
         else:

@@ -50,7 +50,10 @@ from kesu.complaints.models import (
     Responsibility,
     State,
 )
-from kesu.errors import FieldError, Forbidden, InvalidInput, NotAllowed
+from kesu.complaints.selectors import can_view
+from kesu.errors import FieldError, Forbidden, InvalidInput, NotAllowed, NotFound
+from kesu.notify import services as notify
+from kesu.scheduler import wake_after_commit
 
 
 class Action(StrEnum):
@@ -352,8 +355,6 @@ def _mark_invalid(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -
 
 
 def _merge(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
-    from kesu.complaints.selectors import can_view
-
     reference = d["target"]
     if reference == c.reference:
         raise NotAllowed(_("A complaint cannot be merged into itself."))
@@ -515,8 +516,6 @@ def rule_for(action: str) -> Rule:
     try:
         return RULES[Action(action)]
     except ValueError:
-        from kesu.errors import NotFound
-
         raise NotFound(
             _("Unknown action %(action)s. Known actions: %(known)s.")
             % {"action": repr(action), "known": ", ".join(a.value for a in Action)}
@@ -543,8 +542,6 @@ def why_not(complaint: Complaint, action: Action, actor: User) -> str | None:
 
 def allowed_actions(complaint: Complaint, actor: User) -> list[Action]:
     """The actions this user may take on this complaint now, in workflow order."""
-    from kesu.complaints.selectors import can_view
-
     if not can_view(actor, complaint):
         return []
     return [action for action in Action if why_not(complaint, action, actor) is None]
@@ -598,10 +595,6 @@ def perform(
     `notify_customer=False` keeps it from messaging the customer, for importers replaying
     history and for demo data; pages and the API never pass them.
     """
-    from kesu.complaints.selectors import can_view
-    from kesu.notify import services as notify
-    from kesu.scheduler import wake_after_commit
-
     rule = rule_for(action)
     action = Action(action)
     now = at or timezone.now()
@@ -612,8 +605,6 @@ def perform(
             .get(pk=complaint.pk)
         )
         if not can_view(actor, locked):
-            from kesu.errors import NotFound
-
             raise NotFound(_("No such complaint."))
         if actor.role not in rule.roles:
             raise Forbidden(why_not(locked, action, actor) or "")

@@ -40,11 +40,15 @@ from kesu.complaints.models import (
 )
 from kesu.complaints.selectors import hash_token
 from kesu.complaints.services import files_removed_on_error
+from kesu.complaints.workflow import perform
 from kesu.customers.contact import normalise_email, normalise_phone
 from kesu.customers.models import Tier
 from kesu.customers.services import find_or_create_customer
 from kesu.errors import FieldError, Forbidden, InvalidInput
 from kesu.intake.models import IdempotencyKey
+from kesu.notify import services as outbox
+from kesu.scheduler import wake_after_commit
+from kesu.search.services import index_complaint
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 LANGUAGES = {"zh": "zh-hans", "zh-hans": "zh-hans", "zh-cn": "zh-hans", "en": "en"}
@@ -445,15 +449,10 @@ def _after_create(
     now: datetime,
     notify: bool,
 ) -> None:
-    from kesu.complaints.workflow import perform
-    from kesu.notify.services import notify_customer
-    from kesu.scheduler import wake_after_commit
-    from kesu.search.services import index_complaint
-
     index_complaint(complaint, new=True)
     if notify:
         # DOMAIN L3: the acknowledgement, with the reference number, goes out at once.
-        notify_customer(complaint, "acknowledgement", token=token)
+        outbox.notify_customer(complaint, "acknowledgement", token=token)
         wake_after_commit()
     if actor is not None and (a.department is not None or a.assignee is not None):
         data: dict[str, Any] = {}
@@ -473,14 +472,12 @@ def fingerprint(payload: Mapping[str, Any]) -> str:
 
 
 def public_answer(received: Received) -> dict[str, Any]:
-    from kesu.notify.services import tracking_url
-
     complaint = received.complaint
     return {
         "reference": complaint.reference,
         "tracking_token": received.tracking_token,
         "status": complaint.state,
-        "tracking_url": tracking_url(complaint, received.tracking_token),
+        "tracking_url": outbox.tracking_url(complaint, received.tracking_token),
     }
 
 

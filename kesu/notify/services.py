@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from kesu.complaints.models import Complaint, Event
-from kesu.notify.models import OutboxChannel, OutboxMessage
+from kesu.notify.models import OutboxChannel, OutboxMessage, OutboxStatus
 
 # Messages to customers, by kind; the templates are notify/customer_<kind>.txt (first line
 # is the subject) and notify/customer_<kind>.sms.txt.
@@ -91,8 +91,6 @@ def notify_customer(
 
 def retry(messages: QuerySet[OutboxMessage]) -> int:
     """Queue failed or dead messages for delivery again, now."""
-    from kesu.notify.models import OutboxStatus
-
     return messages.filter(status__in=[OutboxStatus.RETRYING, OutboxStatus.DEAD]).update(
         status=OutboxStatus.PENDING, next_attempt_at=timezone.now(), claimed_until=None
     )

@@ -175,7 +175,7 @@ def test_a_failure_late_in_receive_leaves_nothing_behind(receive_public, monkeyp
     def explode(*args, **kwargs):
         raise RuntimeError("index down")
 
-    monkeypatch.setattr("kesu.search.services.index_complaint", explode)
+    monkeypatch.setattr("kesu.intake.services.index_complaint", explode)
     with pytest.raises(RuntimeError):
         receive_public()
     assert Complaint.objects.count() == 0
