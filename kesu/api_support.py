@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from django.http import HttpRequest
+from ninja import Schema
 from ninja.parser import Parser
 from ninja.security import HttpBearer
 
@@ -37,3 +38,15 @@ class BearerAuth(HttpBearer):
         if user is not None:
             request.user = user
         return user
+
+
+class ErrorItem(Schema):
+    field: str
+    message: str
+
+
+class ErrorOut(Schema):
+    """The one error shape of the API (kesu.api)."""
+
+    detail: str
+    errors: list[ErrorItem]

@@ -13,7 +13,7 @@ from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from kesu.accounts.models import Department, User
-from kesu.api_support import BearerAuth, StrictJSONParser
+from kesu.api_support import BearerAuth, ErrorOut, StrictJSONParser
 from kesu.complaints import attachments as files
 from kesu.complaints import selectors, services
 from kesu.complaints.events import Directory, action_label, describe, kind_label
@@ -28,16 +28,6 @@ router = Router(tags=["complaints"])
 
 
 # --- Shapes -------------------------------------------------------------------------------------
-
-
-class ErrorItem(Schema):
-    field: str
-    message: str
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[ErrorItem]
 
 
 class CustomerOut(Schema):

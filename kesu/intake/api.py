@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
+from kesu.api_support import ErrorOut
 from kesu.complaints.events import describe_for_customer, kind_label, state_label
 from kesu.complaints.models import Complaint
 from kesu.complaints.selectors import customer_timeline, get_complaint_for_customer
@@ -43,16 +44,6 @@ class PublicComplaintOut(Schema):
     tracking_token: str
     status: str
     tracking_url: str
-
-
-class ErrorItem(Schema):
-    field: str
-    message: str
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[ErrorItem]
 
 
 class TimelineItem(Schema):

@@ -422,7 +422,7 @@ def _receive(
             to_state=complaint.state,
             data={
                 "channel": complaint.channel,
-                "attachments": [a.original_name for a in saved],
+                "attachments": [stored.original_name for stored in saved],
                 "assessment": {
                     k: v
                     for k, v in (
