@@ -16,7 +16,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from kesu.api_support import MalformedBody, StrictJSONParser
+from kesu.api_support import MalformedBody, StrictJSONParser, UnicodeJSONRenderer
 from kesu.complaints.api import router as complaints_router
 from kesu.errors import KesuError, RateLimited
 from kesu.intake.api import router as intake_router
@@ -31,6 +31,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
     parser=StrictJSONParser(),
+    renderer=UnicodeJSONRenderer(),
     docs_url="/docs",
     openapi_url="/openapi.json",
 )

@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Schema
 from ninja.parser import Parser
+from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
 from kesu.accounts.models import User
@@ -50,3 +51,9 @@ class ErrorOut(Schema):
 
     detail: str
     errors: list[ErrorItem]
+
+
+class UnicodeJSONRenderer(JSONRenderer):
+    """JSON with Chinese written as itself (UTF-8), not as \\u escapes."""
+
+    json_dumps_params = {"ensure_ascii": False}

@@ -174,3 +174,10 @@ def test_concurrent_retries_with_one_key_create_one_complaint(api) -> None:
         thread.join()
     assert results == [201] * 6
     assert Complaint.objects.count() == 1
+
+
+def test_json_answers_are_utf8_not_escaped(api, receive_public) -> None:
+    received = receive_public(description="热水器漏水")
+    response = api(None).get(f"{URL}/{received.complaint.reference}", token=received.tracking_token)
+    assert response["Content-Type"].startswith("application/json")
+    assert "热水器漏水" in response.content.decode("utf-8")
