@@ -65,3 +65,32 @@ def test_run_jobs_once_delivers_the_outbox(receive_public) -> None:
     receive_public()
     call_command("run_jobs", once=True, stdout=StringIO())
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_a_revoked_token_stops_working_at_once(people, client) -> None:
+    from kesu.accounts.models import ApiToken
+    from kesu.accounts.services import issue_token, revoke_token
+
+    raw = issue_token(user=people["zhao"], name="integration")
+    headers = {"Authorization": f"Bearer {raw}"}
+    assert client.get("/api/complaints", headers=headers).status_code == 200
+    revoke_token(token=ApiToken.objects.get(name="integration"))
+    assert client.get("/api/complaints", headers=headers).status_code == 401
+
+
+@pytest.mark.django_db
+def test_admin_revokes_tokens(people, client) -> None:
+    from kesu.accounts.models import ApiToken
+    from kesu.accounts.services import issue_token
+
+    issue_token(user=people["zhao"], name="leaked")
+    token = ApiToken.objects.get(name="leaked")
+    client.force_login(people["admin"])
+    response = client.post(
+        "/admin/accounts/apitoken/",
+        {"action": "revoke", "_selected_action": [token.pk]},
+    )
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None

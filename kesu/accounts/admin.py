@@ -1,8 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from kesu.accounts.models import ApiToken, Department, RolePolicy, Store, User
+from kesu.accounts.services import revoke_token
 from kesu.readonly_admin import ReadOnlyAdmin
 
 
@@ -45,3 +48,18 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     list_display = ("prefix", "user", "name", "created_at", "last_used_at", "revoked_at")
     list_filter = ("revoked_at",)
     exclude = ("key_hash",)
+    actions = ["revoke"]
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        tokens = list(queryset.filter(revoked_at__isnull=True))
+        for token in tokens:
+            revoke_token(token=token)
+        messages.success(request, _("%(n)s token(s) revoked.") % {"n": len(tokens)})
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Needed for the admin action; the fields themselves stay read-only.
+        return bool(request.user.is_superuser)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return [f.name for f in ApiToken._meta.fields]

@@ -205,7 +205,7 @@ def summary(c: Complaint, *, now: datetime | None = None, masked: bool = True) -
     }
 
 
-def attachment_json(a: Attachment) -> dict[str, Any]:
+def attachment_json(a: Attachment, reference: str) -> dict[str, Any]:
     return {
         "id": a.pk,
         "name": a.original_name,
@@ -213,7 +213,7 @@ def attachment_json(a: Attachment) -> dict[str, Any]:
         "size": a.size,
         "internal": a.internal,
         "uploaded_at": a.uploaded_at,
-        "url": f"/api/complaints/{a.complaint.reference}/attachments/{a.pk}",
+        "url": f"/api/complaints/{reference}/attachments/{a.pk}",
     }
 
 
@@ -251,7 +251,7 @@ def detail(c: Complaint) -> dict[str, Any]:
             "closed_at": c.closed_at,
             "merged_into": c.merged_into.reference if c.merged_into else None,
             "created_by": _username(c.created_by),
-            "attachments": [attachment_json(a) for a in c.attachments.all()],
+            "attachments": [attachment_json(a, c.reference) for a in c.attachments.all()],
         }
     )
     return data
@@ -532,7 +532,7 @@ def upload_attachments(
     saved = services.add_attachments(
         complaint=complaint, uploads=checked, by=_user(request), internal=internal
     )
-    return Status(201, [attachment_json(a) for a in saved])
+    return Status(201, [attachment_json(a, complaint.reference) for a in saved])
 
 
 @router.get(

@@ -74,7 +74,14 @@ def can_view(user: User, complaint: Complaint) -> bool:
 def get_complaint_for_user(user: User, reference: str, *, for_update: bool = False) -> Complaint:
     """The complaint with this reference if the user may see it; else Complaint.DoesNotExist."""
     qs = Complaint.objects.select_related(
-        "customer", "department", "assignee", "store", "created_by", "merged_into"
+        "customer",
+        "department",
+        "assignee",
+        "store",
+        "created_by",
+        "merged_into",
+        "remedy_proposed_by",
+        "remedy_approved_by",
     )
     if for_update:
         qs = qs.select_for_update(of=("self",))

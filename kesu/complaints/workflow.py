@@ -50,7 +50,7 @@ from kesu.complaints.models import (
     Responsibility,
     State,
 )
-from kesu.complaints.selectors import can_view
+from kesu.complaints.selectors import can_view, get_complaint_for_user
 from kesu.errors import FieldError, Forbidden, InvalidInput, NotAllowed, NotFound
 from kesu.notify import services as notify
 from kesu.scheduler import wake_after_commit
@@ -358,9 +358,10 @@ def _merge(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Chang
     reference = d["target"]
     if reference == c.reference:
         raise NotAllowed(_("A complaint cannot be merged into itself."))
-    target = Complaint.objects.filter(reference=reference).first()
-    if target is None or not can_view(actor, target):
-        raise InvalidInput.one("target", _("No complaint %(ref)s.") % {"ref": reference})
+    try:
+        target = get_complaint_for_user(actor, reference)
+    except Complaint.DoesNotExist:
+        raise InvalidInput.one("target", _("No complaint %(ref)s.") % {"ref": reference}) from None
     if not target.is_open:
         raise NotAllowed(_("%(ref)s is not open: merge needs an open target.") % {"ref": reference})
     change = Change(data={"target": reference})

@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from kesu.complaints.models import Complaint
-from kesu.customers.contact import mask_email, mask_phone
+from kesu.customers.contact import mask_phone
 
 register = template.Library()
 
@@ -52,11 +52,6 @@ def due_badge(complaint: Complaint, now: datetime | None = None) -> SafeString:
 @register.filter
 def masked_phone(value: str) -> str:
     return mask_phone(value) if value else ""
-
-
-@register.filter
-def masked_email(value: str) -> str:
-    return mask_email(value) if value else ""
 
 
 @register.simple_tag(takes_context=True)

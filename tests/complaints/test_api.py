@@ -199,3 +199,30 @@ def test_openapi_and_docs_are_served(client) -> None:
     assert {"q", "state", "page", "page_size"} <= params
     docs = client.get("/api/docs")
     assert docs.status_code == 200 and b"cdn" not in docs.content.lower()
+
+
+def test_full_record_reads_in_a_fixed_number_of_queries(
+    api, people, in_department, django_assert_max_num_queries
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kesu.complaints.workflow import perform
+
+    complaint = in_department()
+    perform(complaint, "investigate", people["zhao"])
+    perform(complaint, "request_approval", people["zhao"], remedy_type="compensation",
+            remedy_amount="2000", remedy_description="赔偿")  # fmt: skip
+    perform(complaint, "approve_remedy", people["li"])
+    client = api("zhao")
+    for name in ("a.png", "b.png", "c.png"):
+        client.client.post(
+            f"/api/complaints/{complaint.reference}/attachments",
+            {"files": [SimpleUploadedFile(name, PNG)]},
+            headers=client.headers,
+        )
+    # Token, the complaint with everyone it names, attachments, access log: nothing per row.
+    with django_assert_max_num_queries(5):
+        response = client.get(f"/api/complaints/{complaint.reference}")
+    body = response.json()
+    assert len(body["attachments"]) == 3
+    assert (body["remedy"]["proposed_by"], body["remedy"]["approved_by"]) == ("zhao", "li")
