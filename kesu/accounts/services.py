@@ -78,12 +78,11 @@ def user_for_token(raw: str) -> User | None:
     """The active user a bearer token belongs to, or None for an unknown or revoked token."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=_hash(raw), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
-    if token is None:
+    try:
+        token = ApiToken.objects.select_related("user").get(
+            key_hash=_hash(raw), revoked_at__isnull=True, user__is_active=True
+        )
+    except ApiToken.DoesNotExist:
         return None
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:

@@ -602,7 +602,7 @@ def perform(
     with transaction.atomic():
         locked = (
             Complaint.objects.select_for_update(of=("self",))
-            .select_related("department", "assignee", "merged_into", "customer")
+            .select_related("department", "assignee", "customer")
             .get(pk=complaint.pk)
         )
         if not can_view(actor, locked):
