@@ -94,7 +94,16 @@ MOBILE_PREFIXES = (
 )
 STAFF_CHANNELS = {"hotline", "store", "walk_in", "letter"}
 TIMES = ("上午九点多", "中午十二点左右", "下午三点", "傍晚六点", "晚上八点半", "上午十点")
-DEMANDS_IN_WORDS = ("要求全额退款", "希望换一个新的", "要一个书面道歉", "要求赔偿损失", "")
+# What customers add in their own words, by the demand their complaint makes.
+DEMANDS_IN_WORDS = {
+    "refund": ("要求全额退款", "钱退回原支付账户就行"),
+    "replacement": ("希望换一个新的", "换同型号的新品"),
+    "repair": ("尽快上门维修", "修好就行，但要尽快"),
+    "redo": ("重新做一份，按原定时间交付",),
+    "apology": ("要一个书面道歉", "当事员工当面道歉"),
+    "compensation": ("要求赔偿损失", "按规定赔偿"),
+    "fee_waiver": ("把这笔费用免掉",),
+}
 
 
 def demo_loaded() -> bool:
@@ -217,7 +226,7 @@ class DemoBuilder:
             "order_ref": slots["order"],
             "occurred_at": occurred.isoformat(),
             "demand": scenario.demand,
-            "demand_detail": self.rng.choice(DEMANDS_IN_WORDS),
+            "demand_detail": self.rng.choice(DEMANDS_IN_WORDS.get(scenario.demand, ("",))),
             **self.customer(),
         }
         if scenario.industry in ("retail", "print") or self.rng.random() < 0.3:
