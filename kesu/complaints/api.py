@@ -281,12 +281,10 @@ def _field_type(field: forms.Field) -> str:
         return "datetime"
     if isinstance(field, forms.DateField):
         return "date"
-    if isinstance(field, (forms.IntegerField, forms.TypedChoiceField)):
-        return (
-            "integer"
-            if getattr(field, "coerce", None) is int or isinstance(field, forms.IntegerField)
-            else "string"
-        )
+    if isinstance(field, forms.IntegerField):
+        return "integer"
+    if isinstance(field, forms.TypedChoiceField) and field.coerce is int:
+        return "integer"
     return "string"
 
 
