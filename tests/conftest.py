@@ -21,6 +21,8 @@ from kesu.accounts.services import create_user, issue_token
 from kesu.complaints.models import Complaint
 from kesu.complaints.workflow import perform
 from kesu.intake.services import Received, parse_incoming, receive
+from kesu.triage import classifier
+from kesu.triage import selectors as triage_selectors
 
 PASSWORD = "correct horse battery staple"
 
@@ -30,6 +32,9 @@ def _fast_and_clean(settings: Any) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.KESU_PUBLIC_RATE_LIMIT = 0
     cache.clear()
+    # Triage keeps its rules and model per process; each test starts from its own database.
+    triage_selectors.forget()
+    classifier.forget()
     # Services called directly speak English here, so that assertions read plainly; requests
     # choose their own language (tests for the Chinese texts say so explicitly).
     with translation.override("en"):

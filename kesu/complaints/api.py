@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.http import FileResponse, HttpRequest
 from django.utils import timezone
+from django.utils.choices import CallableChoiceIterator
 from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -23,6 +24,7 @@ from kesu.complaints.workflow import Action, allowed_actions, perform, rule_for
 from kesu.customers.contact import mask_email, mask_phone
 from kesu.errors import FieldError, InvalidInput, NotFound
 from kesu.intake.services import fingerprint, parse_incoming, receive_once
+from kesu.triage.explain import headline, reason_text
 
 router = Router(tags=["complaints"])
 
@@ -49,6 +51,8 @@ class ComplaintSummaryOut(Schema):
     grade: str
     priority: str
     escalation_level: int
+    flags: list[str]
+    needs_review: bool
     ack_due: datetime
     first_contact_due: datetime
     resolve_due: datetime
@@ -80,6 +84,15 @@ class AttachmentOut(Schema):
     url: str
 
 
+class TriageOut(Schema):
+    score: int
+    emotion: str
+    category_confidence: float | None
+    category_confirmed: bool
+    headline: str
+    reasons: list[dict[str, Any]]
+
+
 class ComplaintOut(ComplaintSummaryOut):
     occurred_at: datetime | None
     product: str
@@ -104,6 +117,7 @@ class ComplaintOut(ComplaintSummaryOut):
     merged_into: str | None
     created_by: str | None
     attachments: list[AttachmentOut]
+    triage: TriageOut
 
 
 class CreatedComplaintOut(ComplaintOut):
@@ -187,6 +201,8 @@ def summary(c: Complaint, *, now: datetime | None = None, masked: bool = True) -
         "grade": c.grade,
         "priority": c.priority,
         "escalation_level": c.escalation_level,
+        "flags": c.flags.split(),
+        "needs_review": c.needs_review,
         "ack_due": c.ack_due,
         "first_contact_due": c.first_contact_due,
         "resolve_due": c.resolve_due,
@@ -252,6 +268,15 @@ def detail(c: Complaint) -> dict[str, Any]:
             "merged_into": c.merged_into.reference if c.merged_into else None,
             "created_by": _username(c.created_by),
             "attachments": [attachment_json(a, c.reference) for a in c.attachments.all()],
+            "triage": {
+                "score": c.triage_score,
+                "emotion": c.emotion,
+                "category_confidence": c.category_confidence,
+                "category_confirmed": c.category_confirmed,
+                "headline": headline(c.grade, c.triage_reasons or []),
+                # Each reason's codes as stored, with the sentence in the request's language.
+                "reasons": [{**r, "text": reason_text(r)} for r in c.triage_reasons or []],
+            },
         }
     )
     return data
@@ -288,12 +313,19 @@ def _field_type(field: forms.Field) -> str:
     return "string"
 
 
-def _choices(field: forms.Field) -> list[str] | None:
-    if isinstance(field, forms.ModelChoiceField):
+def _choices(field: forms.Field, *, from_database: bool = True) -> list[str] | None:
+    """The codes a choice field accepts (taxonomy codes only when the database may be read)."""
+    if isinstance(field, forms.ModelChoiceField) or not isinstance(field, forms.ChoiceField):
         return None
-    if isinstance(field, forms.ChoiceField):
-        return [str(value) for value, _label in list(field.choices) if value != ""]  # type: ignore[arg-type]
-    return None
+    if isinstance(field.choices, CallableChoiceIterator) and not from_database:
+        return None
+    codes: list[str] = []
+    for value, label in list(field.choices):  # type: ignore[arg-type]
+        if isinstance(label, (list, tuple)):  # an <optgroup>: the codes are inside
+            codes.extend(str(inner) for inner, _label in label)
+        elif value != "":
+            codes.append(str(value))
+    return codes
 
 
 def action_json(action: Action) -> dict[str, Any]:
@@ -363,7 +395,11 @@ def _action_body_doc() -> str:
         fields = rule_for(action.value).form.base_fields
         described = ", ".join(
             f"{name}{'*' if f.required else ''}"
-            + (f" ({'|'.join(_choices(f) or [])})" if _choices(f) else "")
+            + (
+                f" ({'|'.join(_choices(f, from_database=False) or [])})"
+                if _choices(f, from_database=False)
+                else ""
+            )
             for name, f in fields.items()
         )
         lines.append(f"- `{action.value}`: {described or '{}'}")

@@ -15,12 +15,12 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from kesu.accounts.models import Department, User
 from kesu.complaints.models import (
-    Category,
     Channel,
+    Emotion,
     EscalationLevel,
     Event,
+    Flag,
     Grade,
-    Nature,
     Priority,
     RemedyType,
     Responsibility,
@@ -28,10 +28,9 @@ from kesu.complaints.models import (
 )
 
 _CHOICES: dict[str, Any] = {
-    "nature": Nature,
-    "category": Category,
     "grade": Grade,
     "priority": Priority,
+    "emotion": Emotion,
 }
 
 CONTACT_METHODS = {
@@ -49,6 +48,30 @@ def _label(choices: Any, value: Any) -> str:
         return str(choices(value).label)
     except ValueError:
         return str(value or "—")
+
+
+def field_value(name: str, value: Any) -> str:
+    """An assessment field's value in words: taxonomy codes, grades, flags, emotions."""
+    if value in ("", None):
+        return "—"
+    if name in ("nature", "category"):
+        from kesu.triage.selectors import taxonomy
+
+        return taxonomy().label(str(value))
+    if name == "flags":
+        return "、".join(_label(Flag, f) for f in str(value).split()) or "—"
+    if name == "needs_review":
+        return str(_("yes") if value else _("no"))
+    if name in _CHOICES:
+        return _label(_CHOICES[name], value)
+    return str(value)
+
+
+def _changes(changes: dict[str, Any]) -> str:
+    return "; ".join(
+        f"{FIELD_LABELS.get(name, name)}: {field_value(name, old)} → {field_value(name, new)}"
+        for name, (old, new) in changes.items()
+    )
 
 
 def _remedy(data: dict[str, Any]) -> str:
@@ -81,6 +104,8 @@ def kind_label(kind: str) -> str:
         "escalate": _("Escalated"),
         "note": _("Note"),
         "attachment_added": _("Files attached"),
+        "customer_message": _("The customer wrote"),
+        "triaged": _("Triage updated"),
     }
     return str(labels.get(kind, kind))
 
@@ -143,6 +168,9 @@ FIELD_LABELS = {
     "category": _lazy("Category"),
     "grade": _lazy("Grade"),
     "priority": _lazy("Priority"),
+    "flags": _lazy("Risk flags"),
+    "emotion": _lazy("Emotion"),
+    "needs_review": _lazy("Needs review"),
 }
 
 
@@ -161,11 +189,22 @@ def describe(event: Event, names: Directory | None = None) -> str:
         method = _(CONTACT_METHODS.get(d.get("method", ""), "Other"))
         return f"{method} ({reached}): {d.get('summary', '')}"
     if kind == "classify":
-        return "; ".join(
-            f"{FIELD_LABELS[name]}: "
-            f"{_label(_CHOICES[name], old) if old else '—'} → {_label(_CHOICES[name], new)}"
-            for name, (old, new) in (d.get("changes") or {}).items()
-        )
+        text = _changes(d.get("changes") or {})
+        if d.get("confirmed"):
+            confirmed = _("Category confirmed: %(category)s.") % {
+                "category": field_value("category", d["confirmed"])
+            }
+            text = f"{text}; {confirmed}" if text else confirmed
+        return text
+    if kind == "triaged":
+        return _("Triage read the complaint again (%(trigger)s): %(changes)s") % {
+            "trigger": _("the customer wrote again")
+            if d.get("trigger") == "customer_message"
+            else d.get("trigger", ""),
+            "changes": _changes(d.get("changes") or {}),
+        }
+    if kind == "customer_message":
+        return str(d.get("text", ""))
     if kind in ("assign", "transfer"):
         text = _("To %(department)s / %(assignee)s.") % {
             "department": names.department(d.get("department")),
@@ -207,6 +246,10 @@ def describe(event: Event, names: Directory | None = None) -> str:
     return ""
 
 
+def kind_label_for_customer(kind: str) -> str:
+    return str(_("You wrote")) if kind == "customer_message" else kind_label(kind)
+
+
 def describe_for_customer(event: Event) -> str:
     """The customer's line for a customer-visible event: no staff names, no internal notes."""
     d = event.data or {}
@@ -234,7 +277,7 @@ def describe_for_customer(event: Event) -> str:
         }
     if kind == "merge":
         return _("Your complaint is handled together with %(ref)s.") % {"ref": d.get("target", "")}
-    if kind == "note":
+    if kind in ("note", "customer_message"):
         return str(d.get("text", ""))
     return str(texts.get(kind, kind_label(kind)))
 

@@ -15,12 +15,11 @@ from django_stubs_ext import StrOrPromise
 
 from kesu.accounts.models import Department, Role, User
 from kesu.complaints.models import (
-    Category,
     Channel,
     Complaint,
     EscalationLevel,
+    Flag,
     Grade,
-    Nature,
     Priority,
     RemedyType,
     Responsibility,
@@ -106,9 +105,41 @@ class ContactForm(ActionForm):
     summary = _text(_("What was said"))
 
 
+def nature_choices() -> list[tuple[str, Any]]:
+    from kesu.triage.selectors import taxonomy
+
+    return [("", "—"), *taxonomy().nature_choices()]
+
+
+def category_choices() -> list[tuple[str, Any]]:
+    from kesu.triage.selectors import taxonomy
+
+    return [("", "—"), *taxonomy().category_choices()]
+
+
+def check_taxonomy(form: forms.Form, data: dict[str, Any]) -> None:
+    """A category implies its nature; a nature given beside it must be that one."""
+    from kesu.triage.selectors import taxonomy
+
+    category, nature = data.get("category"), data.get("nature")
+    if not category:
+        return
+    parent = taxonomy().nature_of(category)
+    if nature and nature != parent:
+        form.add_error(
+            "nature",
+            _("%(category)s belongs to %(nature)s.")
+            % {"category": taxonomy().label(category), "nature": taxonomy().label(parent)},
+        )
+    else:
+        data["nature"] = parent
+
+
 class ClassifyForm(ActionForm):
-    nature = _choice(Nature.choices, _("Nature"), required=False)
-    category = _choice(Category.choices, _("Category"), required=False)
+    """A person's assessment; a category given here is a confirmed training label."""
+
+    nature = forms.ChoiceField(choices=nature_choices, label=_("Nature"), required=False)
+    category = forms.ChoiceField(choices=category_choices, label=_("Category"), required=False)
     grade = _choice(Grade.choices, _("Grade"), required=False)
     priority = _choice(Priority.choices, _("Priority"), required=False)
 
@@ -116,6 +147,7 @@ class ClassifyForm(ActionForm):
         data = super().clean() or {}
         if not any(data.get(name) for name in ("nature", "category", "grade", "priority")):
             raise ValidationError(_("Give at least one of nature, category, grade or priority."))
+        check_taxonomy(self, data)
         return data
 
 
@@ -272,7 +304,7 @@ class NoteForm(ActionForm):
 
 # --- Queue filters ------------------------------------------------------------------------------
 
-QUEUES = ("mine", "department", "unassigned", "all")
+QUEUES = ("mine", "department", "unassigned", "review", "all")
 SORTS = {
     "newest": ("-received_at", "-id"),
     "oldest": ("received_at", "id"),
@@ -290,6 +322,7 @@ class QueueFilterForm(forms.Form):
     grade = _choice(Grade.choices, _("Grade"), required=False)
     priority = _choice(Priority.choices, _("Priority"), required=False)
     channel = _choice(Channel.choices, _("Channel"), required=False)
+    flag = _choice(Flag.choices, _("Risk flag"), required=False)
     department = forms.ModelChoiceField(
         queryset=Department.objects.all(),
         to_field_name="code",

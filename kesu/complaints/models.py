@@ -56,34 +56,6 @@ class Closure(models.TextChoices):
     DUPLICATE = "duplicate", _("Duplicate")
 
 
-class Nature(models.TextChoices):
-    PRODUCT_QUALITY = "product_quality", _("Product quality")
-    SERVICE = "service", _("Service")
-    OTHER = "other", _("Other")
-
-
-class Category(models.TextChoices):
-    """The default categories of DOMAIN §2 (the triage issue turns these into an editable tree)."""
-
-    QUALITY_DEFECT = "quality_defect", _("Quality defect")
-    MISSING_FUNCTION = "missing_function", _("Missing function")
-    WRONG_ITEM = "wrong_item", _("Wrong or missing item")
-    LATE_DELIVERY = "late_delivery", _("Late delivery")
-    DAMAGED_PACKAGING = "damaged_packaging", _("Damaged packaging")
-    STAFF_ATTITUDE = "staff_attitude", _("Staff attitude")
-    OVERCHARGING = "overcharging", _("Overcharging")
-    LONG_WAIT = "long_wait", _("Long wait")
-    PROMISE_NOT_KEPT = "promise_not_kept", _("Promise not kept")
-    RULE_NOT_EXPLAINED = "rule_not_explained", _("Rule not explained")
-    BILLING_ERROR = "billing_error", _("Billing error")
-    REFUND_DELAY = "refund_delay", _("Refund delay")
-    EXAGGERATED_ADS = "exaggerated_ads", _("Exaggerated advertising")
-    PRICE_DISPUTE = "price_dispute", _("Price dispute")
-    MISUNDERSTANDING = "misunderstanding", _("Customer misunderstanding")
-    FRAUD = "fraud", _("Suspected fraud")
-    OTHER = "other", _("Other")
-
-
 class Grade(models.TextChoices):
     A = "A", _("A · severe crisis")
     B = "B", _("B · major")
@@ -97,6 +69,27 @@ class Priority(models.TextChoices):
     P2 = "P2", _("P2 · important")
     P3 = "P3", _("P3 · urgent")
     P4 = "P4", _("P4 · routine")
+
+
+class Emotion(models.TextChoices):
+    """How strongly the customer feels (triage reads it from the text; an input of the grade)."""
+
+    CALM = "calm", _("Calm")
+    UPSET = "upset", _("Upset")
+    ANGRY = "angry", _("Angry")
+    THREATENING = "threatening", _("Threatening")
+
+
+class Flag(models.TextChoices):
+    """Risk signals (DOMAIN E2): each raises the grade and may make a complaint urgent."""
+
+    REGULATOR = "regulator", _("Regulator or hotline")
+    MEDIA = "media", _("Media or public exposure")
+    LEGAL = "legal", _("Legal action")
+    SAFETY = "safety", _("Safety or health")
+    GROUP = "group", _("Group complaint")
+    REPEAT = "repeat", _("Repeated contact")
+    URGENT = "urgent", _("Asks for urgency")
 
 
 class EscalationLevel(models.IntegerChoices):
@@ -185,8 +178,9 @@ class Complaint(models.Model):
     )
 
     # Assessment (L4).
-    nature = models.CharField(_("nature"), max_length=20, choices=Nature.choices, blank=True)
-    category = models.CharField(_("category"), max_length=40, choices=Category.choices, blank=True)
+    # Codes of the triage taxonomy (kesu.triage.models.Category): a nature and a category.
+    nature = models.CharField(_("nature"), max_length=40, blank=True)
+    category = models.CharField(_("category"), max_length=40, blank=True)
     grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices, default=Grade.E)
     priority = models.CharField(
         _("priority"), max_length=2, choices=Priority.choices, default=Priority.P3
@@ -194,6 +188,19 @@ class Complaint(models.Model):
     escalation_level = models.PositiveSmallIntegerField(
         _("escalation level"), choices=EscalationLevel.choices, default=EscalationLevel.NONE
     )
+    # Triage's reading (kesu.triage): risk flags as space-separated codes of Flag, the
+    # emotion, the grade score and its reasons (codes and numbers, rendered when shown).
+    flags = models.CharField(_("risk flags"), max_length=200, blank=True)
+    emotion = models.CharField(
+        _("emotion"), max_length=12, choices=Emotion.choices, default=Emotion.CALM
+    )
+    triage_score = models.PositiveSmallIntegerField(_("triage score"), default=0)
+    triage_reasons = models.JSONField(_("triage reasons"), default=list, blank=True)
+    category_confidence = models.FloatField(_("category confidence"), null=True, blank=True)
+    # The classifier was unsure and no person has decided yet: the "needs review" queue.
+    needs_review = models.BooleanField(_("needs review"), default=False)
+    # A person chose or confirmed the category: the complaint is a training label.
+    category_confirmed = models.BooleanField(_("category confirmed"), default=False)
 
     # Workflow.
     state = models.CharField(
@@ -278,6 +285,12 @@ class Complaint(models.Model):
             models.Index(
                 fields=["department", "state", "assignee", "created_by", "escalation_level"],
                 name="complaint_queue_cover",
+            ),
+            # The "needs review" queue reads only the few open complaints waiting for a person.
+            models.Index(
+                fields=["-received_at"],
+                condition=Q(needs_review=True) & Q(state__in=OPEN_STATE_LIST),
+                name="complaint_needs_review",
             ),
             # The overdue sweep and the "due soonest" sort read only open complaints.
             models.Index(

@@ -150,6 +150,9 @@ def _queue(user: User, queue: str) -> QuerySet[Complaint]:
     qs = complaints_visible_to(user)
     if queue == "unassigned":
         qs = qs.filter(assignee__isnull=True)
+    if queue == "review":
+        # Triage was unsure of the category: a person decides (served by complaint_needs_review).
+        qs = qs.filter(needs_review=True, state__in=OPEN_STATE_LIST)
     return qs
 
 
@@ -166,6 +169,9 @@ def filter_queue(user: User, filters: dict[str, Any]) -> QuerySet[Complaint]:
     for name in ("grade", "priority", "channel"):
         if filters.get(name):
             qs = qs.filter(**{name: filters[name]})
+    if filters.get("flag"):
+        # Flags are space-separated codes, none a part of another.
+        qs = qs.filter(flags__contains=filters["flag"])
     if filters.get("department") is not None:
         qs = qs.filter(department=filters["department"])
     if filters.get("date_from"):

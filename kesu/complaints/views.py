@@ -22,6 +22,8 @@ from kesu.complaints.forms import REFERENCE_RE, QueueFilterForm
 from kesu.complaints.models import AccessLog, Complaint, State
 from kesu.complaints.workflow import Action, allowed_actions, perform, rule_for
 from kesu.errors import InvalidInput, KesuError
+from kesu.triage.duplicates import duplicate_candidates
+from kesu.triage.explain import triage_view
 
 ACTION_NAMES = frozenset(a.value for a in Action)
 DEFAULT_QUEUE: dict[str, str] = {
@@ -96,15 +98,21 @@ def case_context(request: HttpRequest, complaint: Complaint, **extra: Any) -> di
     user = _staff(request)
     timeline = list(selectors.staff_timeline(complaint))
     names = Directory.for_events(timeline)
+    allowed = allowed_actions(complaint, user)
     return {
         "complaint": complaint,
         "timeline": [(event, kind_label(event.kind), describe(event, names)) for event in timeline],
         "others": selectors.other_complaints_of_customer(user, complaint),
-        "actions": [(a.value, action_label(a.value)) for a in allowed_actions(complaint, user)],
+        "triage": triage_view(complaint),
+        "duplicates": duplicate_candidates(complaint, selectors.complaints_visible_to(user))
+        if complaint.is_open
+        else [],
+        "actions": [(a.value, action_label(a.value)) for a in allowed],
         "passed_states": passed_states(complaint),
         "attachments": list(complaint.attachments.select_related("uploaded_by")),
         "overdue": selectors.is_overdue(complaint),
         "can_upload": user.role != Role.AUDITOR,
+        "can_merge": Action.MERGE in allowed,
         "states": State.choices,
         "now": timezone.now(),
         **extra,

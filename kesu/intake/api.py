@@ -7,15 +7,15 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from kesu.api_support import ErrorOut
-from kesu.complaints.events import describe_for_customer, kind_label, state_label
+from kesu.complaints.events import describe_for_customer, kind_label_for_customer, state_label
 from kesu.complaints.models import Complaint
 from kesu.complaints.selectors import customer_timeline, get_complaint_for_customer
 from kesu.errors import NotFound
 from kesu.intake import ratelimit
-from kesu.intake.services import fingerprint, parse_incoming, receive_once
+from kesu.intake.services import fingerprint, parse_incoming, receive_message, receive_once
 
 router = Router(tags=["public"])
 
@@ -101,7 +101,7 @@ def tracking_json(complaint: Complaint) -> dict[str, Any]:
             {
                 "at": event.at,
                 "kind": event.kind,
-                "label": kind_label(event.kind),
+                "label": kind_label_for_customer(event.kind),
                 "text": describe_for_customer(event),
             }
             for event in customer_timeline(complaint)
@@ -121,3 +121,27 @@ def track_complaint(request: HttpRequest, reference: str, token: str = "") -> di
     except Complaint.DoesNotExist:
         raise NotFound(_("No complaint with this reference and token.")) from None
     return tracking_json(complaint)
+
+
+class MessageIn(Schema):
+    text: str = Field(..., description="What the customer adds (at most 5,000 characters).")
+
+    model_config = {"extra": "forbid"}
+
+
+@router.post(
+    "/complaints/{reference}/messages",
+    response={201: TrackingOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    summary="The customer writes again about an open complaint (tracking token; re-triages it)",
+)
+def add_message(
+    request: HttpRequest, reference: str, payload: MessageIn, token: str = ""
+) -> Status[dict[str, Any]]:
+    ratelimit.check(request, "intake")
+    try:
+        complaint = get_complaint_for_customer(reference, token)
+    except Complaint.DoesNotExist:
+        raise NotFound(_("No complaint with this reference and token.")) from None
+    receive_message(complaint, text=payload.text)
+    complaint.refresh_from_db()
+    return Status(201, tracking_json(complaint))

@@ -10,12 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from kesu.accounts.models import Department, Role, Store, User
+from kesu.complaints.forms import category_choices, nature_choices
 from kesu.complaints.models import (
-    Category,
     Channel,
     EscalationLevel,
     Grade,
-    Nature,
     Priority,
     RemedyType,
 )
@@ -78,8 +77,8 @@ class PublicComplaintForm(forms.Form):
 class StaffComplaintForm(PublicComplaintForm):
     channel = _select(Channel.choices, _("Channel"))
     customer_tier = _select(Tier.choices, _("Customer tier"))
-    nature = _select(Nature.choices, _("Nature"))
-    category = _select(Category.choices, _("Category"))
+    nature = forms.CharField(label=_("Nature"), required=False, widget=forms.Select())
+    category = forms.CharField(label=_("Category"), required=False, widget=forms.Select())
     grade = _select(Grade.choices, _("Grade"))
     priority = _select(Priority.choices, _("Priority"))
     escalation_level = _select(
@@ -92,6 +91,8 @@ class StaffComplaintForm(PublicComplaintForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["nature"].widget.choices = nature_choices()
+        self.fields["category"].widget.choices = category_choices()
         departments = [(d.code, d.name) for d in Department.objects.filter(is_active=True)]
         self.fields["department"].widget.choices = [("", "—"), *departments]
         people = User.objects.filter(

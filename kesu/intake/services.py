@@ -28,13 +28,11 @@ from kesu.complaints import deadlines
 from kesu.complaints.forms import MAX_AMOUNT, MAX_TEXT
 from kesu.complaints.models import (
     Attachment,
-    Category,
     Channel,
     Complaint,
     EscalationLevel,
     Event,
     Grade,
-    Nature,
     Priority,
     RemedyType,
 )
@@ -44,11 +42,14 @@ from kesu.complaints.workflow import perform
 from kesu.customers.contact import normalise_email, normalise_phone
 from kesu.customers.models import Tier
 from kesu.customers.services import find_or_create_customer
-from kesu.errors import FieldError, Forbidden, InvalidInput
+from kesu.errors import FieldError, Forbidden, InvalidInput, NotAllowed
 from kesu.intake.models import IdempotencyKey
 from kesu.notify import services as outbox
 from kesu.scheduler import wake_after_commit
 from kesu.search.services import index_complaint
+from kesu.triage import services as triage
+from kesu.triage.engine import Facts
+from kesu.triage.selectors import taxonomy
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 LANGUAGES = {"zh": "zh-hans", "zh-hans": "zh-hans", "zh-cn": "zh-hans", "en": "en"}
@@ -232,15 +233,39 @@ def _parse_staff(p: _Parser) -> Assessment:
         if level not in EscalationLevel.values:
             p.fail("escalation_level", _("Use 0, 1, 2 or 3."))
             level = 0
+    nature, category = _taxonomy(p)
     return Assessment(
-        nature=p.choice("nature", Nature),
-        category=p.choice("category", Category),
+        nature=nature,
+        category=category,
         grade=p.choice("grade", Grade),
         priority=p.choice("priority", Priority),
         escalation_level=level,
         department=department,
         assignee=assignee,
     )
+
+
+def _taxonomy(p: _Parser) -> tuple[str, str]:
+    """Nature and category codes of the triage taxonomy; a category implies its nature."""
+    tree = taxonomy()
+    nature = p.text("nature", 40)
+    category = p.text("category", 40)
+    if nature and not tree.is_nature(nature):
+        known = ", ".join(code for code, _label in tree.nature_choices())
+        p.fail("nature", _("Unknown nature %(value)s; use one of: %(known)s.")
+               % {"value": repr(nature), "known": known})  # fmt: skip
+        nature = ""
+    if category and not tree.is_category(category):
+        p.fail("category", _("Unknown category %(value)s; GET /api/taxonomy lists them.")
+               % {"value": repr(category)})  # fmt: skip
+        category = ""
+    if category:
+        parent = tree.nature_of(category)
+        if nature and nature != parent:
+            p.fail("nature", _("%(category)s belongs to %(nature)s.")
+                   % {"category": category, "nature": parent})  # fmt: skip
+        nature = parent
+    return nature, category
 
 
 PUBLIC_FIELDS = frozenset(
@@ -386,6 +411,22 @@ def _receive(
         )
         due = deadlines.initial(now)
         a = incoming.assessment
+        # Triage before the row exists, so that it is written once with its assessment.
+        reading = triage.read(
+            Facts(
+                text="\n".join(
+                    t for t in (incoming.subject, incoming.description, incoming.demand_detail) if t
+                ),
+                amount=incoming.amount,
+                tier=customer.tier,
+                earlier=triage.earlier_complaints(customer.pk, now),
+                at=now,
+                nature=a.nature,
+                category=a.category,
+                grade=a.grade,
+                priority=a.priority,
+            )
+        )
         complaint = Complaint.objects.create(
             reference=next_reference(now),
             tracking_token_hash=hash_token(token),
@@ -401,10 +442,8 @@ def _receive(
             amount=incoming.amount,
             demand=incoming.demand,
             demand_detail=incoming.demand_detail,
-            nature=a.nature,
-            category=a.category,
-            grade=a.grade or Grade.E,
-            priority=a.priority or Priority.P3,
+            **triage.triage_fields(reading),
+            category_confirmed=bool(a.category),
             escalation_level=a.escalation_level,
             created_by=actor,
             received_at=now,
@@ -434,6 +473,7 @@ def _receive(
                     )
                     if v
                 },
+                "triage": triage.summary(reading),
             },
             customer_visible=True,
         )
@@ -536,3 +576,50 @@ def receive_once(
             # A concurrent request with the same key committed first: answer as it did.
             continue
     raise InvalidInput.one("Idempotency-Key", _("This key is in use by a concurrent request."))
+
+
+# --- The customer writes again ------------------------------------------------------------------
+
+MAX_MESSAGE = 5_000
+
+
+def receive_message(
+    complaint: Complaint, *, text: str, channel: str = Channel.WEB, at: datetime | None = None
+) -> Event:
+    """Add what the customer writes about an open complaint, and triage it again.
+
+    The message is a customer-visible Event on the timeline; triage reads the complaint with
+    all the customer's messages, so that a new threat (“I will call 12315”) raises the flags,
+    grade and priority at once (issue: triage). A closed complaint takes no more messages.
+    """
+    text = text.strip() if isinstance(text, str) else ""
+    if not text:
+        raise InvalidInput.one("text", _("Write a message."))
+    if len(text) > MAX_MESSAGE:
+        raise InvalidInput.one(
+            "text",
+            _("At most %(max)s characters (this has %(n)s).")
+            % {"max": MAX_MESSAGE, "n": len(text)},
+        )
+    now = at or timezone.now()
+    with transaction.atomic():
+        locked = (
+            Complaint.objects.select_for_update(of=("self",))
+            .select_related("customer")
+            .get(pk=complaint.pk)
+        )
+        if not locked.is_open:
+            raise NotAllowed(
+                _("This complaint is closed; please file a new complaint and mention %(ref)s.")
+                % {"ref": locked.reference}
+            )
+        event = Event.objects.create(
+            complaint=locked,
+            kind="customer_message",
+            actor=None,
+            at=now,
+            data={"text": text, "channel": channel},
+            customer_visible=True,
+        )
+        triage.retriage(locked, trigger="customer_message", at=now)
+    return event

@@ -15,13 +15,13 @@ from django.utils.translation import gettext as _
 
 from kesu.accounts.models import User
 from kesu.complaints import attachments as files
-from kesu.complaints.events import describe_for_customer, kind_label
+from kesu.complaints.events import describe_for_customer, kind_label_for_customer
 from kesu.complaints.models import Complaint
 from kesu.complaints.selectors import customer_timeline, get_complaint_for_customer
 from kesu.errors import InvalidInput, KesuError
 from kesu.intake import ratelimit
 from kesu.intake.forms import PublicComplaintForm, StaffComplaintForm
-from kesu.intake.services import fingerprint, parse_incoming, receive_once
+from kesu.intake.services import fingerprint, parse_incoming, receive_message, receive_once
 
 
 def _submitted(request: HttpRequest, form_class: type[PublicComplaintForm]) -> dict[str, Any]:
@@ -92,8 +92,21 @@ def track(request: HttpRequest, reference: str) -> HttpResponse:
         complaint = get_complaint_for_customer(reference, token)
     except Complaint.DoesNotExist:
         raise Http404(_("No complaint with this reference and token.")) from None
+    error, status = "", 200
+    if request.method == "POST":
+        ratelimit.check(request, "intake")
+        try:
+            receive_message(complaint, text=request.POST.get("text", ""))
+        except KesuError as failure:
+            error = (
+                failure.errors[0].message if isinstance(failure, InvalidInput) else failure.detail
+            )
+            status = failure.status
+        else:
+            url = reverse("intake:track", kwargs={"reference": complaint.reference})
+            return redirect(f"{url}?{urlencode({'token': token})}#progress")
     timeline = [
-        (event, kind_label(event.kind), describe_for_customer(event))
+        (event, kind_label_for_customer(event.kind), describe_for_customer(event))
         for event in customer_timeline(complaint)
     ]
     context = {
@@ -101,8 +114,10 @@ def track(request: HttpRequest, reference: str) -> HttpResponse:
         "timeline": timeline,
         "token": token,
         "new": request.GET.get("new") == "1",
+        "message_error": error,
+        "message_text": request.POST.get("text", "") if error else "",
     }
-    return render(request, "intake/track.html", context)
+    return render(request, "intake/track.html", context, status=status)
 
 
 @login_required

@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from kesu.complaints.models import Complaint
+from kesu.complaints.models import Complaint, Flag
 from kesu.customers.contact import mask_phone
 
 register = template.Library()
@@ -71,3 +71,9 @@ def state_label(code: str) -> str:
     from kesu.complaints.events import state_label as label
 
     return label(code)
+
+
+@register.filter
+def flag_list(flags: str) -> list[tuple[str, str]]:
+    """A complaint's space-separated risk flags as (code, label) pairs."""
+    return [(code, str(Flag(code).label)) for code in (flags or "").split() if code in Flag.values]

@@ -354,7 +354,12 @@ def test_notes_internal_or_public(in_department, people) -> None:
 def test_classify_records_old_and_new(make_complaint, people) -> None:
     complaint = make_complaint()
     event = perform(complaint, "classify", people["wang"], grade="B", category="quality_defect")
-    assert event.data["changes"] == {"category": ["", "quality_defect"], "grade": ["E", "B"]}
+    # The category brings its nature with it.
+    assert event.data["changes"] == {
+        "category": ["", "quality_defect"],
+        "nature": ["", "product_quality"],
+        "grade": ["E", "B"],
+    }
     with pytest.raises(InvalidInput):
         perform(complaint, "classify", people["wang"])
 

@@ -1,0 +1,88 @@
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from kesu.errors import InvalidInput
+from kesu.triage import services
+from kesu.triage.datasets import read_labelled_csv
+
+
+class Command(BaseCommand):
+    help = (
+        "Train a new version of a classifier from a CSV file, or (without --data) from the "
+        "complaints whose category a person confirmed. It becomes active unless it is worse "
+        "than the active version on a held-back 20 %."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--name",
+            default=services.CATEGORY_MODEL,
+            help=f"classifier name (triage uses {services.CATEGORY_MODEL!r})",
+        )
+        parser.add_argument("--data", help="UTF-8 CSV file with a header row")
+        parser.add_argument("--text-column", default="text")
+        parser.add_argument("--label-column", default="label")
+        parser.add_argument(
+            "--drop-label",
+            action="append",
+            default=[],
+            help="skip rows with this label (repeatable), e.g. unknown",
+        )
+        parser.add_argument("--activate", choices=["auto", "always", "never"], default="auto")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            if options["data"]:
+                texts, labels, skipped = read_labelled_csv(
+                    options["data"],
+                    text_column=options["text_column"],
+                    label_column=options["label_column"],
+                    drop_labels=options["drop_label"],
+                )
+                source = options["data"]
+            else:
+                texts, labels = services.confirmed_examples()
+                skipped, source = 0, "confirmed complaints"
+            trained = services.train_classifier(
+                name=options["name"],
+                texts=texts,
+                labels=labels,
+                source=source,
+                activate=options["activate"],
+            )
+        except InvalidInput as error:
+            raise CommandError(error.detail) from None
+        model = trained.model
+        metrics = model.metrics
+        self.stderr.write(
+            f"{model} trained on {model.train_size} texts ({skipped} rows skipped) "
+            f"in {metrics['seconds']} s; {len(model.labels)} labels; {model.size // 1024} KiB"
+        )
+        self.stderr.write(
+            f"held back {metrics['size']} texts: macro-F1 {metrics['macro_f1']}, "
+            f"accuracy {metrics['accuracy']}"
+        )
+        if trained.active_metrics is not None and trained.active_before is not None:
+            before = trained.active_metrics
+            self.stderr.write(
+                f"active {trained.active_before} on the same texts: macro-F1 "
+                f"{before['macro_f1']}, accuracy {before['accuracy']}"
+            )
+        self.stderr.write(model.decision)
+        self.stdout.write(
+            json.dumps(
+                {
+                    "name": model.name,
+                    "version": model.version,
+                    "active": model.is_active,
+                    "train_size": model.train_size,
+                    "macro_f1": metrics["macro_f1"],
+                    "accuracy": metrics["accuracy"],
+                    "seconds": metrics["seconds"],
+                    "decision": model.decision,
+                },
+                ensure_ascii=False,
+            )
+        )

@@ -1,0 +1,263 @@
+"""Triage's use cases: read a complaint at intake, re-read it when the customer writes again,
+train and activate classifiers."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kesu.complaints.models import Complaint, Event, Grade, Priority
+from kesu.errors import InvalidInput
+from kesu.triage import classifier
+from kesu.triage.engine import GRADES, Facts, Prediction, Reading, assess
+from kesu.triage.models import ClassifierModel
+from kesu.triage.selectors import current
+
+log = logging.getLogger(__name__)
+
+# The classifier whose active version triage uses for complaints' categories.
+CATEGORY_MODEL = "category"
+HISTORY = timedelta(days=90)
+PRIORITIES = [Priority.P1, Priority.P2, Priority.P3, Priority.P4]
+
+
+def predict(text: str) -> Prediction | None:
+    """The active category classifier's answer, or None (no model, or it failed)."""
+    try:
+        loaded = classifier.active(CATEGORY_MODEL)
+        return loaded.predict(text) if loaded is not None else None
+    except Exception:  # a broken model must never cost a complaint
+        log.exception("The category classifier failed; triage goes on without it.")
+        return None
+
+
+def read(facts: Facts) -> Reading:
+    """Triage one complaint's text and facts with the current rules, scoring and model."""
+    prediction = None if facts.category else predict(facts.text)
+    return assess(facts, current(), prediction)
+
+
+def earlier_complaints(
+    customer_id: int, at: datetime, exclude: int | None = None
+) -> tuple[datetime, ...]:
+    """When the customer complained in the 90 days before `at` (complaint_customer_newest)."""
+    rows = Complaint.objects.filter(
+        customer_id=customer_id, received_at__gte=at - HISTORY, received_at__lt=at
+    )
+    if exclude is not None:
+        rows = rows.exclude(pk=exclude)
+    return tuple(rows.order_by("-received_at").values_list("received_at", flat=True)[:50])
+
+
+def triage_fields(reading: Reading) -> dict[str, Any]:
+    """The Complaint fields a reading sets."""
+    return {
+        "nature": reading.nature,
+        "category": reading.category,
+        "grade": reading.grade,
+        "priority": reading.priority,
+        "flags": reading.flag_text,
+        "emotion": reading.emotion,
+        "triage_score": reading.score,
+        "triage_reasons": reading.reasons,
+        "category_confidence": reading.confidence,
+        "needs_review": reading.needs_review,
+    }
+
+
+def summary(reading: Reading) -> dict[str, Any]:
+    """What an Event keeps of a reading: the codes it decided."""
+    return {
+        "category": reading.category,
+        "grade": reading.grade,
+        "priority": reading.priority,
+        "flags": reading.flags,
+        "emotion": reading.emotion,
+        "score": reading.score,
+        "needs_review": reading.needs_review,
+    }
+
+
+def complaint_text(complaint: Complaint, messages: Sequence[str] = ()) -> str:
+    parts = [complaint.subject, complaint.description, complaint.demand_detail, *messages]
+    return "\n".join(p for p in parts if p)
+
+
+def retriage(complaint: Complaint, *, trigger: str, at: datetime | None = None) -> Event | None:
+    """Read the complaint again with everything the customer has written; record what changed.
+
+    A person's decisions stand: a confirmed category is kept, and the grade and priority are
+    only ever raised here (lowering them is a person's `classify`). Runs in the caller's
+    transaction on a locked complaint; returns the `triaged` Event, or None if nothing changed.
+    """
+    now = at or timezone.now()
+    messages = list(
+        Event.objects.filter(complaint=complaint, kind="customer_message")
+        .order_by("at", "pk")
+        .values_list("data__text", flat=True)
+    )
+    facts = Facts(
+        text=complaint_text(complaint, [m for m in messages if isinstance(m, str)]),
+        amount=complaint.amount,
+        tier=complaint.customer.tier,
+        earlier=earlier_complaints(complaint.customer_id, complaint.received_at, complaint.pk),
+        at=complaint.received_at,
+        messages=len(messages),
+        category=complaint.category if complaint.category_confirmed else "",
+        nature=complaint.nature if complaint.category_confirmed else "",
+    )
+    reading = read(facts)
+    if GRADES.index(Grade(complaint.grade)) < GRADES.index(Grade(reading.grade)):
+        reading.grade = complaint.grade
+    if PRIORITIES.index(Priority(complaint.priority)) < PRIORITIES.index(
+        Priority(reading.priority)
+    ):
+        reading.priority = complaint.priority
+    if not reading.category and complaint.category:
+        # An earlier confident reading is not thrown away because this one is unsure.
+        reading.category, reading.nature = complaint.category, complaint.nature
+        reading.confidence = complaint.category_confidence
+        reading.needs_review = complaint.needs_review
+    wanted = triage_fields(reading)
+    changes = {
+        name: [getattr(complaint, name), value]
+        for name, value in wanted.items()
+        if name in ("category", "nature", "grade", "priority", "flags", "emotion", "needs_review")
+        and getattr(complaint, name) != value
+    }
+    for name, value in wanted.items():
+        setattr(complaint, name, value)
+    complaint.save(update_fields=[*wanted, "updated_at"])
+    if not changes:
+        return None
+    return Event.objects.create(
+        complaint=complaint,
+        kind="triaged",
+        actor=None,
+        at=now,
+        data={"trigger": trigger, "changes": changes, "triage": summary(reading)},
+        customer_visible=False,
+    )
+
+
+# --- Training -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trained:
+    model: ClassifierModel
+    activated: bool
+    active_before: ClassifierModel | None
+    active_metrics: dict[str, Any] | None
+
+
+def confirmed_examples() -> tuple[list[str], list[str]]:
+    """Texts and categories of the complaints whose category a person chose or confirmed."""
+    texts: list[str] = []
+    labels: list[str] = []
+    rows = (
+        Complaint.objects.filter(category_confirmed=True)
+        .exclude(category="")
+        .values_list("subject", "description", "category")
+    )
+    for subject, description, category in rows.iterator(chunk_size=2000):
+        texts.append(f"{subject}\n{description}")
+        labels.append(category)
+    return texts, labels
+
+
+def check_examples(texts: Sequence[str], labels: Sequence[str]) -> None:
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    if len(texts) < 10:
+        raise InvalidInput.one(
+            "data", _("Need at least 10 labelled texts to train; found %(n)s.") % {"n": len(texts)}
+        )
+    if len(counts) < 2:
+        raise InvalidInput.one(
+            "data",
+            _("Need at least two different labels to train; found %(n)s.") % {"n": len(counts)},
+        )
+
+
+def train_classifier(
+    *, name: str, texts: Sequence[str], labels: Sequence[str], source: str, activate: str = "auto"
+) -> Trained:
+    """Train a new version of `name`; it becomes active unless it is worse than the active one.
+
+    Judged on a held-back 20 % (fixed seed): the new version's macro-F1 against the active
+    version's on the same texts. `activate` is "auto", "always" or "never".
+    """
+    check_examples(texts, labels)
+    language = classifier.detect_language(texts)
+    started = time.perf_counter()
+    split = classifier.hold_back(texts, labels)
+    candidate = classifier.fit(split.train_texts, split.train_labels, language)
+    metrics = classifier.evaluate(candidate, split.test_texts, split.test_labels)
+    final = classifier.fit(texts, labels, language)
+    metrics["seconds"] = round(time.perf_counter() - started, 2)
+    blob = classifier.dump(final)
+
+    previous = ClassifierModel.objects.filter(name=name, is_active=True).first()
+    previous_metrics = None
+    if previous is not None:
+        previous_metrics = classifier.evaluate(
+            classifier.load(previous.blob), split.test_texts, split.test_labels
+        )
+    if activate == "always":
+        activated, decision = True, "activated on request"
+    elif activate == "never":
+        activated, decision = False, "kept inactive on request"
+    elif previous_metrics is None:
+        activated, decision = True, "activated: no active version"
+    elif metrics["macro_f1"] >= previous_metrics["macro_f1"]:
+        activated = True
+        decision = (
+            f"activated: macro-F1 {metrics['macro_f1']} ≥ {previous_metrics['macro_f1']} "
+            f"of v{previous.version if previous else '?'} on the held-back split"
+        )
+    else:
+        activated = False
+        decision = (
+            f"not activated: macro-F1 {metrics['macro_f1']} < {previous_metrics['macro_f1']} "
+            f"of v{previous.version if previous else '?'} on the held-back split"
+        )
+    with transaction.atomic():
+        last = ClassifierModel.objects.filter(name=name).aggregate(v=Max("version"))["v"] or 0
+        if activated:
+            ClassifierModel.objects.filter(name=name, is_active=True).update(is_active=False)
+        model = ClassifierModel.objects.create(
+            name=name,
+            version=last + 1,
+            is_active=activated,
+            source=source[:300],
+            language=language,
+            labels=sorted(set(labels)),
+            train_size=len(texts),
+            metrics=metrics,
+            decision=decision,
+            blob=blob,
+            size=len(blob),
+        )
+    classifier.forget()
+    return Trained(model, activated, previous, previous_metrics)
+
+
+def activate(model: ClassifierModel) -> None:
+    """Make this version the one triage uses (an administrator's choice, e.g. to roll back)."""
+    with transaction.atomic():
+        ClassifierModel.objects.filter(name=model.name, is_active=True).update(is_active=False)
+        ClassifierModel.objects.filter(pk=model.pk).update(
+            is_active=True, decision=f"activated by hand at {timezone.now():%Y-%m-%d %H:%M}"
+        )
+    classifier.forget()
