@@ -12,7 +12,7 @@ from kesu.triage.models import ClassifierModel
 
 class Command(BaseCommand):
     help = (
-        "Score a stored classifier (the active version unless --version) on a labelled CSV; "
+        "Score a stored classifier (the active version unless --model-version) on a labelled CSV; "
         "prints one JSON line: macro_f1, accuracy, per_class F1, labels, confusion (rows: "
         "truth, columns: prediction), size and texts_per_second."
     )
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True)
         parser.add_argument("--data", required=True, help="UTF-8 CSV file with a header row")
         parser.add_argument(
-            "--version", type=int, help="a version number (default: the active one)"
+            "--model-version", type=int, help="a version number (default: the active one)"
         )
         parser.add_argument("--text-column", default="text")
         parser.add_argument("--label-column", default="label")
@@ -35,13 +35,17 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         rows = ClassifierModel.objects.filter(name=options["name"])
         row = (
-            rows.filter(version=options["version"]).first()
-            if options["version"]
+            rows.filter(version=options["model_version"]).first()
+            if options["model_version"]
             else rows.filter(is_active=True).first()
         )
         if row is None:
             known = ", ".join(str(m) for m in ClassifierModel.objects.all()[:20]) or "none"
-            wanted = f"version {options['version']}" if options["version"] else "an active version"
+            wanted = (
+                f"version {options['model_version']}"
+                if options["model_version"]
+                else "an active version"
+            )
             raise CommandError(f"{options['name']!r} has no {wanted}; stored: {known}")
         try:
             texts, labels, skipped = read_labelled_csv(
