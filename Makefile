@@ -9,7 +9,7 @@ MANAGE := $(BIN)/python manage.py
 KESU_BASE_URL ?= http://$(HOST):$(PORT)
 export KESU_BASE_URL
 
-.PHONY: setup run test token bench lint messages browser clean
+.PHONY: setup run test token bench bench-triage lint messages browser clean
 
 # Create the virtualenv and install Kesu and its dependencies; does nothing when up to date.
 setup: $(VENV)/.setup-done messages
@@ -56,6 +56,11 @@ token: setup
 # Benchmarks against a production-style server (see docs/performance.md).
 bench: setup $(VENV)/.test-done
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/triage_eval.py $(TRIAGE_ARGS)
+
+# The classifier alone on the real text sets (docs/triage.md); TRIAGE_ARGS="--sets …".
+bench-triage: setup
+	$(BIN)/python bench/triage_eval.py $(TRIAGE_ARGS)
 
 clean:
 	rm -rf $(VENV) var/static .pytest_cache .mypy_cache .ruff_cache

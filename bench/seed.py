@@ -4,6 +4,8 @@ Run with the project's Python and the benchmark's DATABASE_URL / KESU_VAR_DIR:
     python bench/seed.py org            → JSON with an admin token and a manager session
     python bench/seed.py complaints N   → N complaints (with customers, events, search rows)
     python bench/seed.py count          → JSON with the number of complaints
+    python bench/seed.py classifier     → trains and activates the "category" model
+    python bench/seed.py triage N       → triage's time per complaint (p50/p95/p99) over N texts
 
 Complaint texts come from ../shared/data (real third-party texts, read in place, never copied)
 when it is there, otherwise from the demo scenarios. Rows are written with bulk_create, as a
@@ -169,12 +171,80 @@ def complaints(total: int, seed: int = 1) -> dict[str, object]:
     return {"complaints": Complaint.objects.count(), "texts": source}
 
 
+def classifier() -> dict[str, object]:
+    """Train and activate the "category" model that intake's triage loads.
+
+    The largest labelled set is used when ../shared/data is there (zh-shopping-negative,
+    21,662 texts): a model at least as large as an organisation's own would be. Its labels are
+    not taxonomy codes, so triage treats every prediction as unsure; the cost of predicting
+    and explaining is the same.
+    """
+    from kesu.triage import services as triage
+    from kesu.triage.datasets import read_labelled_csv
+
+    path = SHARED / "zh-shopping-negative" / "dev.csv"
+    if path.exists():
+        texts_, labels, _skipped = read_labelled_csv(path)
+        source = f"{len(texts_)} texts of {path} (read in place)"
+    else:
+        from kesu.demo import scenarios
+
+        texts_, labels = [], []
+        for scenario in scenarios.SCENARIOS:
+            for product in scenario.products:
+                texts_.append(scenario.description.format(
+                    product=product, store="门店", amount=100, order="X1", date="5月1日",
+                    days=3, time="下午"))  # fmt: skip
+                labels.append(scenario.category)
+        source = f"{len(texts_)} texts from the demo scenarios ({SHARED} is absent)"
+    trained = triage.train_classifier(
+        name=triage.CATEGORY_MODEL, texts=texts_, labels=labels, source=source, activate="always"
+    )
+    model = trained.model
+    return {"source": source, "seconds": model.metrics["seconds"],
+            "size_kib": model.size // 1024, "labels": len(model.labels)}  # fmt: skip
+
+
+def triage_latency(count: int) -> dict[str, object]:
+    """Time triage's read() per complaint, the work it adds to receive(), model loaded."""
+    import time
+
+    from kesu.triage import classifier as model
+    from kesu.triage import services as triage
+    from kesu.triage.engine import Facts
+
+    corpus, source = texts()
+    rng = random.Random(3)
+    sample = [t[:1500] for t in rng.sample(corpus, min(count, len(corpus)))]
+    started = time.perf_counter()
+    model.active(triage.CATEGORY_MODEL)  # loaded once per process, before the first complaint
+    load_seconds = time.perf_counter() - started
+    triage.read(Facts(text="warm-up"))
+    times = []
+    for text in sample:
+        started = time.perf_counter()
+        triage.read(Facts(text=text, at=timezone.now()))
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+
+    def at(share: float) -> float:
+        return round(times[min(len(times) - 1, int(share * len(times)))], 2)
+
+    return {"texts": len(times), "source": source, "model_load_seconds": round(load_seconds, 2),
+            "p50_ms": at(0.5), "p95_ms": at(0.95), "p99_ms": at(0.99),
+            "max_ms": round(times[-1], 2)}  # fmt: skip
+
+
 def main() -> None:
     command = sys.argv[1]
     if command == "org":
         print(json.dumps(org()))
     elif command == "complaints":
         print(json.dumps(complaints(int(sys.argv[2]))))
+    elif command == "classifier":
+        print(json.dumps(classifier(), ensure_ascii=False))
+    elif command == "triage":
+        print(json.dumps(triage_latency(int(sys.argv[2])), ensure_ascii=False))
     elif command == "count":
         print(json.dumps({"complaints": Complaint.objects.count(),
                           "customers": Customer.objects.count()}))  # fmt: skip

@@ -14,6 +14,7 @@ from kesu.accounts.models import Role, User
 from kesu.complaints.models import Complaint, Event
 from kesu.demo import scenarios
 from kesu.demo.loader import LOGINS
+from kesu.triage.models import ClassifierModel
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -37,6 +38,9 @@ def test_load_demo_makes_one_login_per_role_and_living_complaints() -> None:
         kinds = list(complaint.events.order_by("at", "id").values_list("kind", flat=True))
         assert kinds[0] == "received"
     assert Event.objects.filter(kind="resolve").exists()
+    # The managers' confirmed categories trained the classifier that triage uses.
+    model = ClassifierModel.objects.get(name="category", is_active=True)
+    assert model.source == "demo data" and model.train_size >= 10
     # A second run with --if-empty does nothing; without it, it refuses.
     call_command("load_demo", if_empty=True, stdout=StringIO())
     assert Complaint.objects.count() == 60

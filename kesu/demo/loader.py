@@ -26,6 +26,7 @@ from kesu.demo import scenarios as text
 from kesu.demo.scenarios import Scenario
 from kesu.errors import KesuError
 from kesu.intake.services import parse_incoming, receive
+from kesu.triage import services as triage
 
 DEPARTMENTS = {
     "customer_service": ("客服中心", "Customer service"),
@@ -414,4 +415,16 @@ def load(*, count: int = 300, days: int = 60, seed: int = 2026) -> int:
     builder = DemoBuilder(seed, timezone.now())
     with transaction.atomic():
         builder.organisation()
-        return builder.complaints(count, days)
+        loaded = builder.complaints(count, days)
+        # The categories the demo managers confirmed train the first classifier, so that a
+        # complaint filed in the demo gets a category with its confidence and reasons.
+        texts, labels = triage.confirmed_examples()
+        if len(texts) >= 10 and len(set(labels)) >= 2:
+            triage.train_classifier(
+                name=triage.CATEGORY_MODEL,
+                texts=texts,
+                labels=labels,
+                source="demo data",
+                activate="always",
+            )
+        return loaded
