@@ -60,6 +60,10 @@ def test_customer_files_handler_resolves_customer_sees_it(live_server, people, b
     assert re.fullmatch(r"KS-\d{8}-\d{6}", reference)
     tracking_url = page.url
     assert "token=" in tracking_url
+    # The customer adds a threat on the tracking page; triage reads the complaint again.
+    page.fill("#id_text", "再不处理我就打１２３１５投诉")
+    page.click("[data-testid=message-form] button[type=submit]")
+    page.locator(".timeline li", has_text="１２３１５").wait_for()
 
     # A handler logs in, finds it by its reference and works it through to resolution.
     staff = page.context.browser.new_page(locale="zh-CN")
@@ -85,6 +89,12 @@ def test_customer_files_handler_resolves_customer_sees_it(live_server, people, b
             form.locator(f"select[name={name}]").select_option(value)
         form.locator("[data-testid=confirm]").click()
         staff.locator("#action-panel form").wait_for(state="detached")
+
+    # Triage says why, with the regulator flag the customer's message raised.
+    assert staff.locator("[data-testid=flags] .flag-regulator").count() == 1
+    assert "12315" in staff.locator("[data-testid=triage-headline]").inner_text()
+    act("classify", selects={"category": "quality_defect"})
+    assert "质量缺陷" in staff.locator("[data-testid=triage-category]").inner_text()
 
     act("acknowledge")
     assert staff.locator("[data-testid=state]").get_attribute("class").endswith("acknowledged")
