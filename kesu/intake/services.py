@@ -40,7 +40,7 @@ from kesu.complaints.selectors import hash_token
 from kesu.complaints.services import files_removed_on_error
 from kesu.complaints.workflow import perform
 from kesu.customers.contact import normalise_email, normalise_phone
-from kesu.customers.models import Tier
+from kesu.customers.models import Customer, Tier
 from kesu.customers.services import find_or_create_customer
 from kesu.errors import FieldError, Forbidden, InvalidInput, NotAllowed
 from kesu.intake.models import IdempotencyKey
@@ -419,7 +419,9 @@ def _receive(
                 ),
                 amount=incoming.amount,
                 tier=customer.tier,
-                earlier=triage.earlier_complaints(customer.pk, now),
+                earlier=triage.earlier_complaints(customer.pk, now)
+                if _may_have_earlier(customer, now)
+                else (),
                 at=now,
                 nature=a.nature,
                 category=a.category,
@@ -479,6 +481,19 @@ def _receive(
         )
         _after_create(complaint, token, actor, a, now, notify_customer)
     return Received(complaint=complaint, tracking_token=token)
+
+
+def _may_have_earlier(customer: Customer, now: datetime) -> bool:
+    """Whether the customer may have complained in the 90 days before `now`.
+
+    `last_complaint_at` is as loaded: record_complaint() updates the row, not this object, so
+    for a customer found again it is their previous complaint, and for one created just now it
+    is this complaint. Most complainants are new: their history is not read at all.
+    """
+    last = customer.last_complaint_at
+    if last is None or last == now:
+        return False
+    return last > now or now - last <= triage.HISTORY
 
 
 def _after_create(

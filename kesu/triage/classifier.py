@@ -1,11 +1,15 @@
 """The trainable text classifier: features, training, judging, prediction with its reasons.
 
-Recipe (docs/triage.md has the figures it reaches): texts are folded (NFKC, lower case,
-digits as 0); Chinese texts become jieba words plus character 1–3-grams, English texts word
-uni- and bigrams, each TF-IDF weighted with sublinear term frequency; a linear model scores
-every label. The confidence is the softmax of those scores; the reasons are the features that
-pushed the chosen label up most. A version is trained on 80 % of the data, judged on the other
-20 % against the active version, and stored refitted on all of it.
+Recipe (docs/triage.md has the figures it reaches on the real text sets): texts are folded
+(NFKC, lower case, every run of digits as 0; Chinese texts cut to their first 300 characters,
+where the category is told — which also bounds jieba's time on a 20,000-character complaint);
+Chinese becomes jieba words plus character 1–3-grams, English word uni- and bigrams (CFPB's
+XXXX masks dropped), each TF-IDF weighted with sublinear term frequency and seen at least
+twice; a linear SVM with balanced class weights scores every label. The confidence is a
+softmax of those scores whose scale is fitted to internal 3-fold scores at training time, so
+that "70 % sure" is right about 70 % of the time; the reasons are the features that pushed the
+chosen label up most. A version is trained on 80 % of the data, judged on the other 20 %
+against the active version, and stored refitted on all of it.
 """
 
 from __future__ import annotations
@@ -24,25 +28,34 @@ import joblib
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
 from kesu.triage.engine import Prediction
 
 jieba.setLogLevel(60)
+MAX_CHARS_ZH = 300
 _DIGITS = re.compile(r"\d+")
+_MASK = re.compile(r"\bx{2,}\b")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_WORD = re.compile(r"\w", re.UNICODE)
 
 
 def normalise(text: str) -> str:
-    return _DIGITS.sub("0", unicodedata.normalize("NFKC", text).lower())
+    return _DIGITS.sub("0", unicodedata.normalize("NFKC", str(text or "")).lower())
+
+
+def normalise_zh(text: str) -> str:
+    return normalise(text)[:MAX_CHARS_ZH]
+
+
+def normalise_en(text: str) -> str:
+    return _MASK.sub(" ", normalise(text))
 
 
 def tokenize_zh(text: str) -> list[str]:
-    """jieba's words (precise mode), without spaces and punctuation."""
-    return [w for w in jieba.lcut(text) if _WORD.search(w)]
+    """jieba's words (precise mode), without the spaces."""
+    return [w for w in jieba.lcut(text) if w.strip()]
 
 
 def detect_language(texts: Sequence[str]) -> str:
@@ -53,58 +66,81 @@ def detect_language(texts: Sequence[str]) -> str:
     return "zh" if letters and chinese / letters >= 0.2 else "en"
 
 
+class SoftmaxLinearSVC(LinearSVC):  # type: ignore[misc]  # sklearn has no type hints
+    """A linear SVM whose `predict_proba` is a softmax of scale × its decision scores.
+
+    The scale is the one that minimises the log-loss of decision scores from an internal
+    3-fold split of the training data: only the SVM is refitted there, on the same features.
+    """
+
+    def __init__(
+        self,
+        C: float = 0.5,  # noqa: N803 - scikit-learn's parameter names
+        class_weight: Any = "balanced",
+        max_iter: int = 2000,
+    ) -> None:
+        super().__init__(C=C, class_weight=class_weight, max_iter=max_iter)
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SoftmaxLinearSVC:  # noqa: N803
+        super().fit(X, y, sample_weight=sample_weight)
+        labels = np.asarray(y)
+        smallest = int(np.unique(labels, return_counts=True)[1].min())
+        self.scale_ = 4.0  # for labels too rare to fit it on
+        if smallest >= 2:
+            folds = StratifiedKFold(min(3, smallest), shuffle=True, random_state=0)
+            base = LinearSVC(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
+            scores = _two_columns(
+                cross_val_predict(base, X, labels, cv=folds, method="decision_function")
+            )
+            truth = np.searchsorted(self.classes_, labels)
+            best = np.inf
+            for scale in np.geomspace(0.5, 50, 41):
+                z = scale * scores
+                z = z - z.max(axis=1, keepdims=True)
+                loss = -(z[np.arange(len(truth)), truth] - np.log(np.exp(z).sum(axis=1))).mean()
+                if loss < best:
+                    best, self.scale_ = loss, float(scale)
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:  # noqa: N803
+        z = self.scale_ * _two_columns(self.decision_function(X))
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        probabilities: np.ndarray = e / e.sum(axis=1, keepdims=True)
+        return probabilities
+
+
+def _two_columns(scores: Any) -> np.ndarray:
+    array: np.ndarray = np.asarray(scores)
+    if array.ndim == 1:  # two labels: one score, for the second
+        array = np.column_stack([-array, array])
+    return array
+
+
+def _tfidf(**options: Any) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        lowercase=False, sublinear_tf=True, min_df=2, dtype=np.float32, **options
+    )
+
+
 def build_pipeline(language: str) -> Pipeline:
     if language == "zh":
         features = FeatureUnion(
             [
-                (
-                    "words",
-                    TfidfVectorizer(
-                        preprocessor=normalise,
-                        tokenizer=tokenize_zh,
-                        token_pattern=None,
-                        ngram_range=(1, 1),
-                        sublinear_tf=True,
-                        min_df=1,
-                    ),
-                ),
-                (
-                    "chars",
-                    TfidfVectorizer(
-                        preprocessor=normalise,
-                        analyzer="char_wb",
-                        ngram_range=(1, 3),
-                        sublinear_tf=True,
-                        min_df=2,
-                    ),
-                ),
+                ("words", _tfidf(preprocessor=normalise_zh, tokenizer=tokenize_zh,
+                                 token_pattern=None)),
+                ("chars", _tfidf(preprocessor=normalise_zh, analyzer="char",
+                                 ngram_range=(1, 3))),
             ]
-        )
+        )  # fmt: skip
     else:
         features = FeatureUnion(
             [
-                (
-                    "words",
-                    TfidfVectorizer(
-                        preprocessor=normalise,
-                        ngram_range=(1, 2),
-                        sublinear_tf=True,
-                        min_df=2,
-                        stop_words="english",
-                    ),
-                ),
+                ("words", _tfidf(preprocessor=normalise_en, token_pattern=r"(?u)\b\w+\b",  # noqa: S106
+                                 ngram_range=(1, 2))),
             ]
-        )
-    model = LinearSVC(C=0.5, class_weight="balanced")
-    return Pipeline([("features", features), ("model", model)])
-
-
-def _softmax(scores: np.ndarray, temperature: float = 0.25) -> np.ndarray:
-    z = scores / temperature
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    probabilities: np.ndarray = e / e.sum(axis=1, keepdims=True)
-    return probabilities
+        )  # fmt: skip
+    return Pipeline([("features", features), ("model", SoftmaxLinearSVC())])
 
 
 def evaluate(pipeline: Pipeline, texts: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
@@ -178,11 +214,11 @@ class Loaded:
     def predict(self, text: str, top: int = 5) -> Prediction:
         features = self.pipeline.named_steps["features"].transform([text])
         model = self.pipeline.named_steps["model"]
-        scores = np.asarray(model.decision_function(features))
-        if scores.ndim == 1:
-            scores = np.column_stack([-scores, scores])
-        probabilities = _softmax(scores)[0]
+        probabilities = model.predict_proba(features)[0]
         best = int(probabilities.argmax())
+        if features.nnz == 0:
+            # Not one word the model knows: its scores are its biases, not a reading.
+            return Prediction(self.classes[best], 0.0, (), self.label)
         coef = model.coef_
         row = coef[0] * (1 if best == 1 else -1) if coef.shape[0] == 1 else coef[best]
         contributions = features.multiply(row).tocsr()

@@ -202,9 +202,14 @@ def train_classifier(
     language = classifier.detect_language(texts)
     started = time.perf_counter()
     split = classifier.hold_back(texts, labels)
-    candidate = classifier.fit(split.train_texts, split.train_labels, language)
-    metrics = classifier.evaluate(candidate, split.test_texts, split.test_labels)
-    final = classifier.fit(texts, labels, language)
+    try:
+        candidate = classifier.fit(split.train_texts, split.train_labels, language)
+        metrics = classifier.evaluate(candidate, split.test_texts, split.test_labels)
+        final = classifier.fit(texts, labels, language)
+    except ValueError as error:  # e.g. no word occurs twice: nothing to learn from
+        raise InvalidInput.one(
+            "data", _("Cannot learn from these texts: %(error)s") % {"error": error}
+        ) from None
     metrics["seconds"] = round(time.perf_counter() - started, 2)
     blob = classifier.dump(final)
 

@@ -107,6 +107,7 @@ def test_columns_and_dropped_labels(tmp_path) -> None:
         (["--data", "{csv}", "--text-column", "body"], "has no column 'body'"),
         (["--data", "{tiny}"], "at least 10"),
         (["--data", "{one_label}"], "two different labels"),
+        (["--data", "{nothing_shared}"], "Cannot learn from these texts"),
     ],
 )
 def test_bad_training_input_is_named(tmp_path, args, message) -> None:
@@ -114,6 +115,10 @@ def test_bad_training_input_is_named(tmp_path, args, message) -> None:
         "{csv}": write_csv(tmp_path / "ok.csv", examples(30)),
         "{tiny}": write_csv(tmp_path / "tiny.csv", examples(5)),
         "{one_label}": write_csv(tmp_path / "one.csv", [("同样的话", "x")] * 20),
+        # Every text one character no other text has: no feature is seen twice.
+        "{nothing_shared}": write_csv(
+            tmp_path / "unique.csv", [(chr(0x4E00 + i * 7), "ab"[i % 2]) for i in range(20)]
+        ),
     }
     args = [str(files.get(a, a)) for a in args]
     with pytest.raises(CommandError, match=message):
