@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from kesu.complaints.models import Complaint
 from kesu.complaints.workflow import perform
 from kesu.errors import InvalidInput
-from kesu.triage import services
+from kesu.triage import classifier, services
 from kesu.triage.classifier import hold_back
 from kesu.triage.models import ClassifierModel
 
@@ -178,3 +178,33 @@ def test_training_from_confirmed_complaints(receive_public, people) -> None:
     with pytest.raises(InvalidInput):
         Complaint.objects.update(category_confirmed=False)
         services.train_classifier(name="x", texts=[], labels=[], source="none")
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_one_text_prediction_matches_the_pipeline(language) -> None:
+    if language == "zh":
+        rows = examples(90)
+        probes = [
+            "我上周买的手机，屏幕碎了",
+            "快递没到！请尽快处理",
+            "服务员骂人，还很不耐烦",
+            "你好",
+        ]
+    else:
+        words = {
+            "card": ["credit card fee", "card interest"],
+            "loan": ["mortgage payment late", "loan servicer"],
+            "debt": ["debt collector calls", "collection agency"],
+        }
+        rng = random.Random(0)
+        rows = [(f"My {rng.choice(v)} XXXX problem {i}", k) for i in range(60)
+                for k, v in [list(words.items())[i % 3]]]  # fmt: skip
+        probes = ["the debt collector keeps calling", "late mortgage payment", "hello"]
+    pipeline = classifier.fit([t for t, _ in rows], [label for _, label in rows], language)
+    loaded = classifier.Loaded(pipeline, "test v1")
+    expected = pipeline.predict_proba(probes)
+    for probe, row in zip(probes, expected, strict=True):
+        assert loaded.probabilities(probe) == pytest.approx(row, abs=1e-5)
+    prediction = loaded.predict(probes[0])
+    assert prediction.category == pipeline.predict([probes[0]])[0]
+    assert prediction.features  # the words that weighed most
