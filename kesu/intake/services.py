@@ -48,7 +48,7 @@ from kesu.notify import services as outbox
 from kesu.scheduler import wake_after_commit
 from kesu.search.services import index_complaint
 from kesu.triage import services as triage
-from kesu.triage.engine import Facts
+from kesu.triage.engine import Facts, Prediction
 from kesu.triage.selectors import taxonomy
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -376,6 +376,7 @@ def receive(
     `received_at` and `notify_customer=False` are for importers replaying history and for demo
     data: the complaint keeps its original time and the customer is not messaged again.
     """
+    prediction = _predict(incoming)
     with transaction.atomic():
         return _receive(
             incoming,
@@ -383,7 +384,19 @@ def receive(
             uploads=uploads,
             received_at=received_at,
             notify_customer=notify_customer,
+            prediction=prediction,
         )
+
+
+def _text(incoming: IncomingComplaint) -> str:
+    return "\n".join(
+        t for t in (incoming.subject, incoming.description, incoming.demand_detail) if t
+    )
+
+
+def _predict(incoming: IncomingComplaint) -> Prediction | None:
+    """The classifier's reading, taken before the transaction: no lock waits on the model."""
+    return None if incoming.assessment.category else triage.predict(_text(incoming))
 
 
 def _receive(
@@ -393,6 +406,7 @@ def _receive(
     uploads: list[files.CheckedUpload] | None,
     received_at: datetime | None,
     notify_customer: bool,
+    prediction: Prediction | None,
 ) -> Received:
     """The body of receive(); the caller holds the transaction."""
     if actor is not None and actor.role not in INTAKE_ROLES:
@@ -414,9 +428,7 @@ def _receive(
         # Triage before the row exists, so that it is written once with its assessment.
         reading = triage.read(
             Facts(
-                text="\n".join(
-                    t for t in (incoming.subject, incoming.description, incoming.demand_detail) if t
-                ),
+                text=_text(incoming),
                 amount=incoming.amount,
                 tier=customer.tier,
                 earlier=triage.earlier_complaints(customer.pk, now)
@@ -427,7 +439,8 @@ def _receive(
                 category=a.category,
                 grade=a.grade,
                 priority=a.priority,
-            )
+            ),
+            prediction,
         )
         complaint = Complaint.objects.create(
             reference=next_reference(now),
@@ -557,6 +570,7 @@ def receive_once(
     if key is None:
         return public_answer(receive(incoming, actor=actor, uploads=uploads)), False
     key = check_idempotency_key(key)
+    prediction = _predict(incoming)
     for _attempt in range(2):
         try:
             with transaction.atomic():
@@ -580,7 +594,12 @@ def receive_once(
                 )
                 # Already in this transaction: the body of receive() without a savepoint.
                 received = _receive(
-                    incoming, actor=actor, uploads=uploads, received_at=None, notify_customer=True
+                    incoming,
+                    actor=actor,
+                    uploads=uploads,
+                    received_at=None,
+                    notify_customer=True,
+                    prediction=prediction,
                 )
                 answer = public_answer(received)
                 row.complaint = received.complaint

@@ -40,9 +40,18 @@ def predict(text: str) -> Prediction | None:
         return None
 
 
-def read(facts: Facts) -> Reading:
-    """Triage one complaint's text and facts with the current rules, scoring and model."""
-    prediction = None if facts.category else predict(facts.text)
+_PREDICT_NOW = Prediction("", 0.0, (), "")
+
+
+def read(facts: Facts, prediction: Prediction | None = _PREDICT_NOW) -> Reading:
+    """Triage one complaint's text and facts with the current rules, scoring and model.
+
+    `prediction` is the classifier's answer if the caller has it already (intake asks before
+    its transaction, so that no lock is held while the model reads); by default it is asked
+    here, unless staff set the category.
+    """
+    if prediction is _PREDICT_NOW:
+        prediction = None if facts.category else predict(facts.text)
     return assess(facts, current(), prediction)
 
 
