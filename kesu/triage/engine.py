@@ -162,7 +162,7 @@ def assess(facts: Facts, setup: Setup, prediction: Prediction | None) -> Reading
         sure = known and prediction.confidence >= scoring.min_confidence
         reasons.append(
             {
-                "kind": "model" if sure else "model_unsure",
+                "kind": "model" if sure else "model_unsure" if known else "model_unknown",
                 "model": prediction.model,
                 "category": prediction.category,
                 "confidence": round(prediction.confidence, 3),

@@ -59,7 +59,7 @@ def reason_text(reason: dict[str, Any]) -> str:
             }
             + plus
         )
-    if kind in ("model", "model_unsure"):
+    if kind in ("model", "model_unsure", "model_unknown"):
         values = {
             "model": reason.get("model", ""),
             "category": labels.label(reason.get("category", "")),
@@ -70,6 +70,11 @@ def reason_text(reason: dict[str, Any]) -> str:
             return _("Classifier %(model)s: %(category)s, %(pct)s%% sure (words: %(words)s)") % (
                 values
             )
+        if kind == "model_unknown":
+            return _(
+                "Classifier %(model)s suggests %(category)s, which is not an active category "
+                "— needs review"
+            ) % values
         return (
             _("Classifier %(model)s is unsure: %(category)s, only %(pct)s%% — needs review")
             % values

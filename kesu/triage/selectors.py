@@ -48,12 +48,14 @@ class Taxonomy:
         return node.parent if node is not None else ""
 
     def is_nature(self, code: str) -> bool:
+        """An active nature: one that may be given to a complaint now."""
         node = self.nodes.get(code)
-        return node is not None and not node.parent
+        return node is not None and not node.parent and node.is_active
 
     def is_category(self, code: str) -> bool:
+        """An active category (under an active nature): one that may be given now."""
         node = self.nodes.get(code)
-        return node is not None and bool(node.parent)
+        return node is not None and bool(node.parent) and node.is_active
 
     def nature_choices(self) -> list[tuple[str, str]]:
         return [(n.code, n.label) for n in self.nodes.values() if not n.parent and n.is_active]

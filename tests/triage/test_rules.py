@@ -113,3 +113,19 @@ def test_keywords_fold_like_texts() -> None:
     assert matcher.find(Folded.of("已投诉到银保监")) == ["银保监"]
     # Punctuation between English words counts as a space, in keywords as in texts.
     assert matcher.find(Folded.of("the better business bureau")) == ["better business bureau"]
+
+
+def test_a_deactivated_category_is_no_longer_given(people) -> None:
+    from kesu.errors import InvalidInput
+    from kesu.intake.services import parse_incoming
+
+    assert read(Facts(text="商家发错货了")).category == "wrong_item"
+    wrong_item = Category.objects.get(code="wrong_item")
+    wrong_item.is_active = False
+    wrong_item.save()
+    reading = read(Facts(text="商家发错货了"))
+    assert reading.category == "" and reading.needs_review
+    raw = {"description": "x", "phone": "13900139000", "channel": "hotline",
+           "category": "wrong_item"}  # fmt: skip
+    with pytest.raises(InvalidInput):
+        parse_incoming(raw, staff=True)
