@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kesu.complaints.models import Complaint, Emotion, Flag, Grade, Priority
 from kesu.triage.selectors import taxonomy
+
+
+def _separator() -> str:
+    return pgettext("between reasons", "; ")
 
 
 def _words(words: list[str]) -> str:
@@ -55,7 +60,7 @@ def reason_text(reason: dict[str, Any]) -> str:
             % {
                 "rule": reason.get("rule", ""),
                 "words": _words(reason.get("words", [])),
-                "what": "; ".join(str(p) for p in parts),
+                "what": _separator().join(str(p) for p in parts),
             }
             + plus
         )
@@ -71,10 +76,13 @@ def reason_text(reason: dict[str, Any]) -> str:
                 values
             )
         if kind == "model_unknown":
-            return _(
-                "Classifier %(model)s suggests %(category)s, which is not an active category "
-                "— needs review"
-            ) % values
+            return (
+                _(
+                    "Classifier %(model)s suggests %(category)s, which is not an active category "
+                    "— needs review"
+                )
+                % values
+            )
         return (
             _("Classifier %(model)s is unsure: %(category)s, only %(pct)s%% — needs review")
             % values
@@ -141,7 +149,7 @@ def headline(grade: str, reasons: list[dict[str, Any]]) -> str:
             short.append(reason_text(r))
     if not short:
         return _("Grade %(grade)s: nothing raised it") % {"grade": grade}
-    return _("Grade %(grade)s because: %(why)s") % {"grade": grade, "why": "; ".join(short)}
+    return _("Grade %(grade)s because: %(why)s") % {"grade": grade, "why": _separator().join(short)}
 
 
 def triage_view(complaint: Complaint) -> dict[str, Any]:
