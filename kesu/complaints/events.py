@@ -191,8 +191,11 @@ def describe(event: Event, names: Directory | None = None) -> str:
     if kind == "classify":
         text = _changes(d.get("changes") or {})
         if d.get("confirmed"):
-            confirmed = _("Category confirmed: %(category)s.") % {
-                "category": field_value("category", d["confirmed"])
+            confirmed = _("Confirmed: %(values)s.") % {
+                "values": "; ".join(
+                    f"{FIELD_LABELS.get(name, name)} {field_value(name, value)}"
+                    for name, value in d["confirmed"].items()
+                )
             }
             text = f"{text}; {confirmed}" if text else confirmed
         return text

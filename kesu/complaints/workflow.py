@@ -132,17 +132,21 @@ def _contact(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Cha
 
 
 def _classify(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
-    # A person's word on the category makes the complaint a training label and takes it out
-    # of the "needs review" queue, whether it changes the category or confirms triage's.
+    # A person's word is a training label whether it changes triage's value or confirms it:
+    # both are kept in the event ("changes", "confirmed"). A category also takes the complaint
+    # out of the "needs review" queue.
     change = Change(data={"changes": {}})
+    confirmed: dict[str, str] = {}
     for name in ("nature", "category", "grade", "priority"):
         value = d.get(name)
         if value and value != getattr(c, name):
             change.data["changes"][name] = [getattr(c, name), value]
             change.set(c, name, value)
+        elif value:
+            confirmed[name] = value
+    if confirmed:
+        change.data["confirmed"] = confirmed
     if d.get("category"):
-        if "category" not in change.data["changes"]:
-            change.data["confirmed"] = d["category"]
         change.set(c, "category_confirmed", True)
         change.set(c, "needs_review", False)
     return change

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -169,18 +169,40 @@ class Trained:
     active_metrics: dict[str, Any] | None
 
 
-def confirmed_examples() -> tuple[list[str], list[str]]:
-    """Texts and categories of the complaints whose category a person chose or confirmed."""
+TARGETS = ("category", "nature", "grade")
+
+
+def graded_by_people() -> QuerySet[Complaint]:
+    """Complaints whose grade a person set: at staff intake or by `classify` (the events say)."""
+    by_classify = Event.objects.filter(kind="classify").filter(
+        Q(data__changes__has_key="grade") | Q(data__confirmed__has_key="grade")
+    )
+    at_intake = Event.objects.filter(kind="received", data__assessment__has_key="grade")
+    return Complaint.objects.filter(
+        Q(pk__in=by_classify.values("complaint_id")) | Q(pk__in=at_intake.values("complaint_id"))
+    )
+
+
+def confirmed_examples(target: str = "category") -> tuple[list[str], list[str]]:
+    """Texts and labels that people gave: the training labels of `target`.
+
+    A category (and so its nature) counts when a person chose or confirmed it; a grade when a
+    person set it — its current value, so a later correction wins.
+    """
+    if target not in TARGETS:
+        raise InvalidInput.one(
+            "target", _("Use one of: %(targets)s.") % {"targets": ", ".join(TARGETS)}
+        )
+    if target == "grade":
+        rows = graded_by_people()
+    else:
+        rows = Complaint.objects.filter(category_confirmed=True).exclude(**{target: ""})
     texts: list[str] = []
     labels: list[str] = []
-    rows = (
-        Complaint.objects.filter(category_confirmed=True)
-        .exclude(category="")
-        .values_list("subject", "description", "category")
-    )
-    for subject, description, category in rows.iterator(chunk_size=2000):
+    values = rows.order_by("pk").values_list("subject", "description", target)
+    for subject, description, label in values.iterator(chunk_size=2000):
         texts.append(f"{subject}\n{description}")
-        labels.append(category)
+        labels.append(label)
     return texts, labels
 
 

@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 from kesu.complaints.models import Complaint
 from kesu.complaints.workflow import perform
 from kesu.errors import InvalidInput
+from kesu.intake.services import parse_incoming, receive
 from kesu.triage import classifier, services
 from kesu.triage.classifier import hold_back
 from kesu.triage.models import ClassifierModel
@@ -157,7 +158,10 @@ def test_a_correction_is_an_event_and_a_training_label(receive_public, people) -
     complaint.refresh_from_db()
     assert complaint.category_confirmed and not complaint.needs_review
     # Triage had already said staff_attitude (a rule): agreeing is recorded as a confirmation.
-    assert event.data == {"changes": {}, "confirmed": "staff_attitude"}
+    assert event.data == {
+        "changes": {},
+        "confirmed": {"nature": "service", "category": "staff_attitude"},
+    }
     other = receive_public(description="快递没到", phone="13700137000").complaint
     event = perform(other, "classify", people["wang"], category="late_delivery")
     # No rule knew "快递没到": the person's category is a change, from nothing.
@@ -174,7 +178,7 @@ def test_training_from_confirmed_complaints(receive_public, people) -> None:
     trained = run("train_classifier")
     assert trained["train_size"] == 30 and trained["active"]
     model = ClassifierModel.objects.get(is_active=True)
-    assert model.name == "category" and model.source == "confirmed complaints"
+    assert model.name == "category" and model.source == "confirmed complaints (category)"
     with pytest.raises(InvalidInput):
         Complaint.objects.update(category_confirmed=False)
         services.train_classifier(name="x", texts=[], labels=[], source="none")
@@ -208,3 +212,22 @@ def test_one_text_prediction_matches_the_pipeline(language) -> None:
     prediction = loaded.predict(probes[0])
     assert prediction.category == pipeline.predict([probes[0]])[0]
     assert prediction.features  # the words that weighed most
+
+
+def test_grade_corrections_are_labels_too(receive_public, people) -> None:
+    """A person's grade — at staff intake or by classify — is a training label for `grade`."""
+    for i, (text, label) in enumerate(examples(24)):
+        complaint = receive_public(description=text, phone=f"1390000{i:04d}").complaint
+        grade = {"quality_defect": "B", "late_delivery": "D", "staff_attitude": "C"}[label]
+        perform(complaint, "classify", people["wang"], grade=grade)
+    untouched = receive_public(description="没人改过等级", phone="13911110000").complaint
+    raw = {"description": "热线来电：屏幕碎了", "phone": "13911119999", "channel": "hotline",
+           "grade": "A"}  # fmt: skip
+    at_intake = receive(parse_incoming(raw, staff=True), actor=people["wang"]).complaint
+    texts, labels = services.confirmed_examples("grade")
+    assert len(labels) == 25 and labels.count("A") == 1
+    assert not any("没人改过等级" in t for t in texts) and untouched.pk
+    assert any("热线来电" in t for t in texts) and at_intake.grade == "A"
+    trained = run("train_classifier", "--target", "grade", "--name", "grade")
+    assert trained["train_size"] == 25
+    assert ClassifierModel.objects.get(name="grade").labels == ["A", "B", "C", "D"]

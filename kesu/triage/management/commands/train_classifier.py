@@ -31,6 +31,12 @@ class Command(BaseCommand):
             help="skip rows with this label (repeatable), e.g. unknown",
         )
         parser.add_argument("--activate", choices=["auto", "always", "never"], default="auto")
+        parser.add_argument(
+            "--target",
+            choices=services.TARGETS,
+            default="category",
+            help="without --data: which of the people's labels to learn (default category)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -43,8 +49,9 @@ class Command(BaseCommand):
                 )
                 source = options["data"]
             else:
-                texts, labels = services.confirmed_examples()
-                skipped, source = 0, "confirmed complaints"
+                texts, labels = services.confirmed_examples(options["target"])
+                skipped = 0
+                source = f"confirmed complaints ({options['target']})"
             trained = services.train_classifier(
                 name=options["name"],
                 texts=texts,
