@@ -67,10 +67,12 @@ def detect_language(texts: Sequence[str]) -> str:
 
 
 class SoftmaxLinearSVC(LinearSVC):  # type: ignore[misc]  # sklearn has no type hints
-    """A linear SVM whose `predict_proba` is a softmax of scale × its decision scores.
+    """A linear SVM that picks its C and gives a confidence, both from its training data.
 
-    The scale is the one that minimises the log-loss of decision scores from an internal
-    3-fold split of the training data: only the SVM is refitted there, on the same features.
+    An internal stratified 3-fold split of the training data (only the SVM is refitted there,
+    on the same features) scores each C of `choices` by macro-F1; the best is refitted on all
+    of it. `predict_proba` is a softmax of scale × the decision scores, the scale being the one
+    that minimises the log-loss of the winning C's out-of-fold scores.
     """
 
     def __init__(
@@ -78,20 +80,30 @@ class SoftmaxLinearSVC(LinearSVC):  # type: ignore[misc]  # sklearn has no type 
         C: float = 0.5,  # noqa: N803 - scikit-learn's parameter names
         class_weight: Any = "balanced",
         max_iter: int = 2000,
+        choices: tuple[float, ...] = (0.1, 0.2, 0.5),
     ) -> None:
         super().__init__(C=C, class_weight=class_weight, max_iter=max_iter)
+        self.choices = choices
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SoftmaxLinearSVC:  # noqa: N803
-        super().fit(X, y, sample_weight=sample_weight)
         labels = np.asarray(y)
         smallest = int(np.unique(labels, return_counts=True)[1].min())
-        self.scale_ = 4.0  # for labels too rare to fit it on
+        scores = None
         if smallest >= 2:
             folds = StratifiedKFold(min(3, smallest), shuffle=True, random_state=0)
-            base = LinearSVC(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
-            scores = _two_columns(
-                cross_val_predict(base, X, labels, cv=folds, method="decision_function")
-            )
+            classes = np.unique(labels)
+            best_f1 = -1.0
+            for c in self.choices or (float(getattr(self, "C", 0.5)),):
+                svm = LinearSVC(C=c, class_weight=self.class_weight, max_iter=self.max_iter)
+                found = _two_columns(
+                    cross_val_predict(svm, X, labels, cv=folds, method="decision_function")
+                )
+                f1 = f1_score(labels, classes[found.argmax(axis=1)], average="macro")
+                if f1 > best_f1 + 1e-9:
+                    best_f1, self.C, scores = f1, c, found
+        super().fit(X, y, sample_weight=sample_weight)
+        self.scale_ = 4.0  # for labels too rare to fit it on
+        if scores is not None:
             truth = np.searchsorted(self.classes_, labels)
             best = np.inf
             for scale in np.geomspace(0.5, 50, 41):
