@@ -5,11 +5,12 @@ Recipe (docs/triage.md has the figures it reaches on the real text sets): texts 
 where the category is told — which also bounds jieba's time on a 20,000-character complaint);
 Chinese becomes jieba words plus character 1–3-grams, English word uni- and bigrams (CFPB's
 XXXX masks dropped), each TF-IDF weighted with sublinear term frequency and seen at least
-twice; a linear SVM with balanced class weights scores every label. The confidence is a
-softmax of those scores whose scale is fitted to internal 3-fold scores at training time, so
-that "70 % sure" is right about 70 % of the time; the reasons are the features that pushed the
-chosen label up most. A version is trained on 80 % of the data, judged on the other 20 %
-against the active version, and stored refitted on all of it.
+twice; a linear SVM with balanced class weights scores every label, its C chosen by an
+internal 3-fold split of the training data. The confidence is a softmax of those scores whose
+scale is fitted to the same out-of-fold scores, so that "70 % sure" is right about 70 % of
+the time; the reasons are the features that pushed the chosen label up most. A version is
+trained on 80 % of the data, judged on the other 20 % against the active version, and stored
+refitted on all of it.
 """
 
 from __future__ import annotations
