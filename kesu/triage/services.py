@@ -104,9 +104,10 @@ def complaint_text(complaint: Complaint, messages: Sequence[str] = ()) -> str:
 def retriage(complaint: Complaint, *, trigger: str, at: datetime | None = None) -> Event | None:
     """Read the complaint again with everything the customer has written; record what changed.
 
-    A person's decisions stand: a confirmed category is kept, and the grade and priority are
-    only ever raised here (lowering them is a person's `classify`). Runs in the caller's
-    transaction on a locked complaint; returns the `triaged` Event, or None if nothing changed.
+    A person's decisions stand: a confirmed category is kept; grade and priority are only
+    ever raised here (lowering them is a person's `classify`), and when a person set them they
+    are raised only by a risk flag that is new. Runs in the caller's transaction on a locked
+    complaint; returns the `triaged` Event, or None if nothing changed.
     """
     now = at or timezone.now()
     messages = list(
@@ -125,9 +126,11 @@ def retriage(complaint: Complaint, *, trigger: str, at: datetime | None = None) 
         nature=complaint.nature if complaint.category_confirmed else "",
     )
     reading = read(facts)
-    if GRADES.index(Grade(complaint.grade)) < GRADES.index(Grade(reading.grade)):
+    new_flags = set(reading.flags) - set(complaint.flags.split())
+    keep = not new_flags and assessed_by_people(complaint)
+    if keep or GRADES.index(Grade(complaint.grade)) < GRADES.index(Grade(reading.grade)):
         reading.grade = complaint.grade
-    if PRIORITIES.index(Priority(complaint.priority)) < PRIORITIES.index(
+    if keep or PRIORITIES.index(Priority(complaint.priority)) < PRIORITIES.index(
         Priority(reading.priority)
     ):
         reading.priority = complaint.priority
@@ -181,6 +184,16 @@ def graded_by_people() -> QuerySet[Complaint]:
     return Complaint.objects.filter(
         Q(pk__in=by_classify.values("complaint_id")) | Q(pk__in=at_intake.values("complaint_id"))
     )
+
+
+def assessed_by_people(complaint: Complaint) -> bool:
+    """Whether a person set this complaint's grade or priority (at intake or by classify)."""
+    keys = Q()
+    for name in ("grade", "priority"):
+        keys |= Q(kind="classify", data__changes__has_key=name)
+        keys |= Q(kind="classify", data__confirmed__has_key=name)
+        keys |= Q(kind="received", data__assessment__has_key=name)
+    return Event.objects.filter(keys, complaint=complaint).exists()
 
 
 def confirmed_examples(target: str = "category") -> tuple[list[str], list[str]]:

@@ -136,3 +136,16 @@ def test_a_broken_model_never_costs_a_complaint(receive_public) -> None:
     )  # fmt: skip
     complaint = receive_public(description="屏幕有划痕").complaint
     assert complaint.pk is not None and complaint.needs_review
+
+
+def test_a_persons_grade_stands_until_a_new_risk_appears(people) -> None:
+    raw = {"description": "说要打12315，其实只是问问发票", "phone": "13900139000",
+           "channel": "hotline", "grade": "E", "priority": "P4"}  # fmt: skip
+    complaint = receive(parse_incoming(raw, staff=True), actor=people["wang"]).complaint
+    assert (complaint.grade, complaint.priority) == ("E", "P4")
+    receive_message(complaint, text="谢谢，发票收到了")
+    complaint.refresh_from_db()
+    assert (complaint.grade, complaint.priority) == ("E", "P4")  # nothing new: theirs stands
+    receive_message(complaint, text="孩子用了以后过敏住院了")
+    complaint.refresh_from_db()
+    assert complaint.grade in ("A", "B") and complaint.priority == "P1"  # a new safety flag
