@@ -106,6 +106,7 @@ class ContactForm(ActionForm):
 
 
 def nature_choices() -> list[tuple[str, Any]]:
+    # Imported when called: triage's models import this app's, so not at module level.
     from kesu.triage.selectors import taxonomy
 
     return [("", "—"), *taxonomy().nature_choices()]
