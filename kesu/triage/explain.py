@@ -7,7 +7,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from kesu.complaints.models import Complaint, Emotion, Flag, Grade, Priority
+from kesu.complaints.events import FIELD_LABELS, field_value
+from kesu.complaints.models import Complaint, Emotion, Flag
 from kesu.triage.selectors import taxonomy
 
 
@@ -17,26 +18,6 @@ def _separator() -> str:
 
 def _words(words: list[str]) -> str:
     return "、".join(f"“{w}”" for w in words)
-
-
-def _value(field: str, value: str) -> str:
-    if field in ("category", "nature"):
-        return taxonomy().label(value)
-    if field == "grade":
-        return str(Grade(value).label) if value in Grade.values else value
-    if field == "priority":
-        return str(Priority(value).label) if value in Priority.values else value
-    return value
-
-
-def _field_name(field: str) -> str:
-    names = {
-        "category": _("category"),
-        "nature": _("nature"),
-        "grade": _("grade"),
-        "priority": _("priority"),
-    }
-    return names.get(field, field)
 
 
 def reason_text(reason: dict[str, Any]) -> str:
@@ -122,8 +103,8 @@ def reason_text(reason: dict[str, Any]) -> str:
         )
     if kind == "set_by_staff":
         return _("%(field)s set by staff: %(value)s") % {
-            "field": _field_name(reason.get("field", "")),
-            "value": _value(reason.get("field", ""), reason.get("value", "")),
+            "field": FIELD_LABELS.get(reason.get("field", ""), reason.get("field", "")),
+            "value": field_value(reason.get("field", ""), reason.get("value", "")),
         }
     if kind == "priority":
         return _("Priority from importance (%(i)s) × urgency (%(u)s)") % {
