@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
+from django.core.management.base import CommandParser
 from django.utils.translation import gettext as _
 
 from kesu.errors import InvalidInput
@@ -62,3 +64,22 @@ def read_labelled_csv(
             % {"path": file.name, "error": error},
         ) from None
     return texts, labels, skipped
+
+
+def add_csv_options(parser: CommandParser, *, data_required: bool) -> None:
+    """The options of the commands that read labelled texts from a CSV file."""
+    parser.add_argument("--data", required=data_required, help="UTF-8 CSV file with a header row")
+    parser.add_argument("--text-column", default="text")
+    parser.add_argument("--label-column", default="label")
+    parser.add_argument("--drop-label", action="append", default=[],
+                        help="skip rows with this label (repeatable), e.g. unknown")  # fmt: skip
+
+
+def read_csv_options(options: dict[str, Any]) -> tuple[list[str], list[str], int]:
+    """read_labelled_csv() with the options add_csv_options() declared."""
+    return read_labelled_csv(
+        options["data"],
+        text_column=options["text_column"],
+        label_column=options["label_column"],
+        drop_labels=options["drop_label"],
+    )

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kesu.errors import InvalidInput
 from kesu.triage import classifier
-from kesu.triage.datasets import read_labelled_csv
+from kesu.triage.datasets import add_csv_options, read_csv_options
 from kesu.triage.models import ClassifierModel
 
 
@@ -19,18 +19,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--name", required=True)
-        parser.add_argument("--data", required=True, help="UTF-8 CSV file with a header row")
         parser.add_argument(
             "--model-version", type=int, help="a version number (default: the active one)"
         )
-        parser.add_argument("--text-column", default="text")
-        parser.add_argument("--label-column", default="label")
-        parser.add_argument(
-            "--drop-label",
-            action="append",
-            default=[],
-            help="skip rows with this label (repeatable), e.g. unknown",
-        )
+        add_csv_options(parser, data_required=True)
 
     def handle(self, *args: Any, **options: Any) -> None:
         rows = ClassifierModel.objects.filter(name=options["name"])
@@ -48,12 +40,7 @@ class Command(BaseCommand):
             )
             raise CommandError(f"{options['name']!r} has no {wanted}; stored: {known}")
         try:
-            texts, labels, skipped = read_labelled_csv(
-                options["data"],
-                text_column=options["text_column"],
-                label_column=options["label_column"],
-                drop_labels=options["drop_label"],
-            )
+            texts, labels, skipped = read_csv_options(options)
         except InvalidInput as error:
             raise CommandError(error.detail) from None
         if not texts:

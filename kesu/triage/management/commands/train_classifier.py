@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kesu.errors import InvalidInput
 from kesu.triage import services
-from kesu.triage.datasets import read_labelled_csv
+from kesu.triage.datasets import add_csv_options, read_csv_options
 
 
 class Command(BaseCommand):
@@ -21,15 +21,7 @@ class Command(BaseCommand):
             default=services.CATEGORY_MODEL,
             help=f"classifier name (triage uses {services.CATEGORY_MODEL!r})",
         )
-        parser.add_argument("--data", help="UTF-8 CSV file with a header row")
-        parser.add_argument("--text-column", default="text")
-        parser.add_argument("--label-column", default="label")
-        parser.add_argument(
-            "--drop-label",
-            action="append",
-            default=[],
-            help="skip rows with this label (repeatable), e.g. unknown",
-        )
+        add_csv_options(parser, data_required=False)
         parser.add_argument("--activate", choices=["auto", "always", "never"], default="auto")
         parser.add_argument(
             "--target",
@@ -41,12 +33,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             if options["data"]:
-                texts, labels, skipped = read_labelled_csv(
-                    options["data"],
-                    text_column=options["text_column"],
-                    label_column=options["label_column"],
-                    drop_labels=options["drop_label"],
-                )
+                texts, labels, skipped = read_csv_options(options)
                 source = options["data"]
             else:
                 texts, labels = services.confirmed_examples(options["target"])
