@@ -22,7 +22,10 @@ def find_or_create_customer(
     """The customer owning this phone or email (phone first), created if none; adds new contacts.
 
     Phone and email must already be normalised. Runs inside the caller's transaction. With
-    `complaint_at`, the complaint being received is counted (record_complaint) in the same go.
+    `complaint_at`, the complaint being received is counted (record_complaint) in the same go:
+    in the database only, so a customer found again comes back with the counters of before
+    (`last_complaint_at` is their previous complaint), and a new one with this complaint's.
+    Intake relies on this to skip reading the history of customers who have none.
     """
     wanted = [(kind, value) for kind, value in ((ContactKind.PHONE, phone),
               (ContactKind.EMAIL, email)) if value]  # fmt: skip

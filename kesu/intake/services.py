@@ -499,9 +499,9 @@ def _receive(
 def _may_have_earlier(customer: Customer, now: datetime) -> bool:
     """Whether the customer may have complained in the 90 days before `now`.
 
-    `last_complaint_at` is as loaded: record_complaint() updates the row, not this object, so
-    for a customer found again it is their previous complaint, and for one created just now it
-    is this complaint. Most complainants are new: their history is not read at all.
+    find_or_create_customer() returns a customer found again with the `last_complaint_at` of
+    their previous complaint, and one created just now with this complaint's (see there). Most
+    complainants are new: their history is not read at all.
     """
     last = customer.last_complaint_at
     if last is None or last == now:
