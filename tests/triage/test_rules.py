@@ -39,6 +39,9 @@ def flags_of(text: str) -> list[str]:
         ("充电时冒烟起火", Flag.SAFETY),
         ("我们都是这个小区的业主，联名投诉", Flag.GROUP),
         ("这已经是第三次反映了", Flag.REPEAT),
+        # A look-alike first (inside a phone number, inside a word), the real one after it.
+        ("回电13812315678，不然就打12315", Flag.REGULATOR),
+        ("this issue? I will sue", Flag.LEGAL),
     ],
 )
 def test_signals_match_real_writing(text: str, flag: str) -> None:
