@@ -96,9 +96,19 @@ def summary(reading: Reading) -> dict[str, Any]:
     }
 
 
+def text_of(subject: str, description: str, *more: str) -> str:
+    """The text triage and its classifier read, from a complaint's parts.
+
+    The subject is left out when it is only the start of the description (intake takes a
+    missing subject from the first line): its words would count twice, and the classifier's
+    time grows with the text.
+    """
+    told = subject and not description.startswith(subject.removesuffix("…"))
+    return "\n".join(p for p in (subject if told else "", description, *more) if p)
+
+
 def complaint_text(complaint: Complaint, messages: Sequence[str] = ()) -> str:
-    parts = [complaint.subject, complaint.description, complaint.demand_detail, *messages]
-    return "\n".join(p for p in parts if p)
+    return text_of(complaint.subject, complaint.description, complaint.demand_detail, *messages)
 
 
 def retriage(complaint: Complaint, *, trigger: str, at: datetime | None = None) -> Event | None:
@@ -214,7 +224,7 @@ def confirmed_examples(target: str = "category") -> tuple[list[str], list[str]]:
     labels: list[str] = []
     values = rows.order_by("pk").values_list("subject", "description", target)
     for subject, description, label in values.iterator(chunk_size=2000):
-        texts.append(f"{subject}\n{description}")
+        texts.append(text_of(subject, description))
         labels.append(label)
     return texts, labels
 

@@ -8,6 +8,7 @@ from kesu.complaints.models import Complaint, Event, Flag
 from kesu.complaints.workflow import perform
 from kesu.errors import InvalidInput, NotAllowed
 from kesu.intake.services import parse_incoming, receive, receive_message
+from kesu.triage import services as triage_services
 from kesu.triage.models import ClassifierModel
 
 pytestmark = pytest.mark.django_db
@@ -149,3 +150,17 @@ def test_a_persons_grade_stands_until_a_new_risk_appears(people) -> None:
     receive_message(complaint, text="孩子用了以后过敏住院了")
     complaint.refresh_from_db()
     assert complaint.grade in ("A", "B") and complaint.priority == "P1"  # a new safety flag
+
+
+def test_the_classifier_reads_a_subject_only_when_it_says_more(receive_public, monkeypatch):
+    read: list[str] = []
+    monkeypatch.setattr(triage_services, "predict", lambda text: read.append(text))
+    # No subject given: intake takes the first line, which the description already holds.
+    receive_public(description="空调不制冷\n师傅来了三次都没修好")
+    receive_public(description="空调不制冷，师傅来了三次都没修好", subject="维修拖延")
+    assert read == [
+        "空调不制冷\n师傅来了三次都没修好",
+        "维修拖延\n空调不制冷，师傅来了三次都没修好",
+    ]
+    long_line = "冰箱" * 40  # a first line over 60 characters becomes a shortened subject
+    assert triage_services.text_of(long_line[:60] + "…", long_line) == long_line
