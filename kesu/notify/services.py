@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from kesu import rows
 from kesu.complaints.models import Complaint, Event
 from kesu.notify.models import OutboxChannel, OutboxMessage, OutboxStatus
 
@@ -23,9 +24,10 @@ def queue_message(
     kind: str,
     subject: str = "",
     complaint: Complaint | None = None,
+    batch: rows.Batch | None = None,
 ) -> OutboxMessage:
-    """Write one outbound message; the dispatcher delivers it after the transaction commits."""
-    return OutboxMessage.objects.create(
+    """Write one outbound message (into `batch` if given); it is delivered after the commit."""
+    message = OutboxMessage(
         channel=channel,
         kind=kind,
         recipient=recipient,
@@ -34,6 +36,7 @@ def queue_message(
         complaint=complaint,
         next_attempt_at=timezone.now(),
     )
+    return batch.add(message) if batch is not None else rows.add(message)
 
 
 def tracking_url(complaint: Complaint, token: str | None) -> str:
@@ -47,6 +50,7 @@ def notify_customer(
     *,
     event: Event | None = None,
     token: str | None = None,
+    batch: rows.Batch | None = None,
 ) -> list[OutboxMessage]:
     """Queue the customer's message of this kind by email, or by SMS when there is no email."""
     if kind not in CUSTOMER_KINDS:
@@ -73,6 +77,7 @@ def notify_customer(
                     body=body.strip() + "\n",
                     kind=kind,
                     complaint=complaint,
+                    batch=batch,
                 )
             )
         elif customer.phone:
@@ -84,6 +89,7 @@ def notify_customer(
                     body=body,
                     kind=kind,
                     complaint=complaint,
+                    batch=batch,
                 )
             )
     return messages

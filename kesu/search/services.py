@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
+from kesu import rows
 from kesu.complaints.models import Complaint
 from kesu.customers.contact import national_digits
 from kesu.search.models import SearchDocument
@@ -28,11 +29,14 @@ def document_text(complaint: Complaint) -> str:
     return " ".join(part for part in parts if part)
 
 
-def index_complaint(complaint: Complaint, *, new: bool = False) -> None:
-    """Write (`new`) or refresh the complaint's row in the search index (caller's transaction)."""
+def index_complaint(
+    complaint: Complaint, *, new: bool = False, batch: rows.Batch | None = None
+) -> None:
+    """Write (`new`, into `batch` if given) or refresh the complaint's search row."""
     tokens = " ".join(document_tokens(document_text(complaint)))
     if new:
-        SearchDocument.objects.create(complaint=complaint, tokens=tokens)
+        document = SearchDocument(complaint=complaint, tokens=tokens)
+        batch.add(document) if batch is not None else rows.add(document)
     else:
         SearchDocument.objects.update_or_create(complaint=complaint, defaults={"tokens": tokens})
 
