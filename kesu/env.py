@@ -78,9 +78,15 @@ def parse_database_url(url: str, *, base_dir: Path) -> dict[str, Any]:
             # connection, and a connection the server dropped must not fail a request.
             "CONN_MAX_AGE": env_int("KESU_DB_CONN_MAX_AGE", 60, minimum=0),
             "CONN_HEALTH_CHECKS": True,
-            # Server-side binding lets psycopg prepare the statements a connection runs again
-            # and again (intake, queues), so PostgreSQL does not plan them every time.
-            "OPTIONS": {"server_side_binding": True, **options},
+            # Server-side binding, and statements a connection runs a fifth time prepared, so
+            # that PostgreSQL stops planning intake's and the queues' statements every time
+            # (Django turns preparing off unless asked). A transaction-mode pooler without
+            # prepared-statement support needs KESU_DB_PREPARED_STATEMENTS=0.
+            "OPTIONS": {
+                "server_side_binding": True,
+                "prepare_threshold": 5 if env_bool("KESU_DB_PREPARED_STATEMENTS", True) else None,
+                **options,
+            },
         }
     raise ConfigError(
         f"DATABASE_URL={url!r}: unsupported scheme {parts.scheme!r} (use sqlite:/// or postgres://)"

@@ -19,7 +19,7 @@ def test_healthz_reports_the_database(client) -> None:
     assert response.json() == {"status": "ok", "database": "ok"}
 
 
-def test_database_urls() -> None:
+def test_database_urls(monkeypatch) -> None:
     base = Path("/srv/kesu")
     pg = parse_database_url(
         "postgres://kesu:s%40cret@db.local:5433/kesu?sslmode=require", base_dir=base
@@ -27,7 +27,13 @@ def test_database_urls() -> None:
     assert (pg["NAME"], pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"]) == (
         "kesu", "kesu", "s@cret", "db.local", "5433",
     )  # fmt: skip
-    assert pg["OPTIONS"] == {"server_side_binding": True, "sslmode": "require"}
+    assert pg["OPTIONS"] == {
+        "server_side_binding": True, "prepare_threshold": 5, "sslmode": "require",
+    }  # fmt: skip
+    # Behind a transaction-mode pooler, statements are not prepared.
+    monkeypatch.setenv("KESU_DB_PREPARED_STATEMENTS", "0")
+    unprepared = parse_database_url("postgres://db.local/kesu", base_dir=base)
+    assert unprepared["OPTIONS"]["prepare_threshold"] is None
     lite = parse_database_url("sqlite:///var/x.sqlite3", base_dir=base)
     assert lite["NAME"] == "/srv/kesu/var/x.sqlite3"
     assert parse_database_url("sqlite:////tmp/y.db", base_dir=base)["NAME"] == "/tmp/y.db"
