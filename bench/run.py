@@ -126,6 +126,38 @@ class Server:
         self.process.wait(timeout=30)
 
 
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def cpu_snapshot(server: Server) -> dict[str, float]:
+    """CPU seconds used so far by the web workers, the database server and this load generator.
+
+    Read from /proc (Linux); the database is every process named `postgres` (none on SQLite).
+    """
+    totals = {"web": 0.0, "database": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == server.process.pid or int(entry.name) == server.process.pid:
+            totals["web"] += _cpu_seconds(int(entry.name))
+        elif name == "postgres":
+            totals["database"] += _cpu_seconds(int(entry.name))
+    times = os.times()
+    totals["load_generator"] = times.user + times.system
+    return totals
+
+
 def intake(server: Server, total: int, clients: int, offset: int) -> Result:
     from bench.seed import texts
 
@@ -205,8 +237,12 @@ def bench(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         for number in range(args.rounds):
             print(f"== {backend}: intake round {number + 1}, {args.intake} complaints, 8 clients",
                   flush=True)  # fmt: skip
+            before = cpu_snapshot(server)
             result = intake(server, args.intake, 8, offset=number * args.intake)
-            rounds.append(result.summary())
+            after = cpu_snapshot(server)
+            # Where each complaint's CPU went: web workers, database, load generator (ms).
+            cpu = {k: round((after[k] - before[k]) * 1000 / result.count, 2) for k in after}
+            rounds.append({**result.summary(), "cpu_ms_per_complaint": cpu})
             print(f"  {rounds[-1]}", flush=True)
         stored = seed(env, "count")["complaints"]
         created = 50 + sum(r["statuses"].get("201", 0) for r in rounds)  # type: ignore[union-attr]
