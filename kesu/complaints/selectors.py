@@ -152,7 +152,7 @@ def _queue(user: User, queue: str) -> QuerySet[Complaint]:
         qs = qs.filter(assignee__isnull=True)
     if queue == "review":
         # Triage was unsure of the category: a person decides (served by complaint_needs_review).
-        qs = qs.filter(needs_review=True, state__in=OPEN_STATE_LIST)
+        qs = qs.filter(needs_review=True, state__in_codes=OPEN_STATE_LIST)
     return qs
 
 
@@ -163,7 +163,7 @@ def filter_queue(user: User, filters: dict[str, Any]) -> QuerySet[Complaint]:
     qs = _queue(user, filters.get("queue") or "all")
     state = filters.get("state")
     if state == "open":
-        qs = qs.filter(state__in=OPEN_STATE_LIST)
+        qs = qs.filter(state__in_codes=OPEN_STATE_LIST)
     elif state:
         qs = qs.filter(state=state)
     for name in ("grade", "priority", "channel"):
@@ -179,7 +179,7 @@ def filter_queue(user: User, filters: dict[str, Any]) -> QuerySet[Complaint]:
     if filters.get("date_to"):
         qs = qs.filter(received_at__lte=day_bounds(filters["date_to"])[1])
     if filters.get("overdue"):
-        qs = qs.filter(state__in=OPEN_STATE_LIST, resolve_due__lt=timezone.now())
+        qs = qs.filter(state__in_codes=OPEN_STATE_LIST, resolve_due__lt=timezone.now())
     keyword = (filters.get("q") or "").strip()
     if keyword:
         if REFERENCE_RE.match(keyword.upper()):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from kesu.complaints.models import Complaint
+from kesu.complaints.models import OPEN_STATE_LIST, Complaint
 from kesu.complaints.selectors import (
     complaints_visible_to,
+    filter_queue,
     get_complaint_for_customer,
     get_complaint_for_user,
 )
@@ -130,3 +131,15 @@ def test_no_queue_lists_a_complaint_its_user_may_not_open(
         for queue in ("mine", "department", "unassigned", "all"):
             for complaint in filter_queue(user, {"queue": queue}):
                 assert sees(user, complaint), (user.username, queue, complaint.reference)
+
+
+def test_open_states_are_written_into_the_sql_where_partial_indexes_can_match_them(people):
+    # A bound parameter never matches a partial index's literal on SQLite (issue 2, reads).
+    qs = filter_queue(people["li"], {"queue": "all", "state": "open", "sort": "due"})
+    sql, params = qs.query.sql_with_params()
+    assert (
+        "IN ('received', 'acknowledged', 'investigating', 'awaiting_customer', 'remedying')" in sql
+    )
+    assert not set(OPEN_STATE_LIST) & set(params)
+    with pytest.raises(ValueError, match="codes"):
+        str(Complaint.objects.filter(state__in_codes=["x' OR '1'='1"]).query)
