@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "kesu.intake",
     "kesu.notify",
     "kesu.search",
+    "kesu.sla",
     "kesu.triage",
 ]
 

@@ -21,6 +21,7 @@ from kesu.accounts.services import create_user, issue_token
 from kesu.complaints.models import Complaint
 from kesu.complaints.workflow import perform
 from kesu.intake.services import Received, parse_incoming, receive
+from kesu.sla import selectors as sla_selectors
 from kesu.triage import classifier
 from kesu.triage import selectors as triage_selectors
 
@@ -35,6 +36,7 @@ def _fast_and_clean(settings: Any) -> Iterator[None]:
     # Triage keeps its rules and model per process; each test starts from its own database.
     triage_selectors.forget()
     classifier.forget()
+    sla_selectors.forget()
     # Services called directly speak English here, so that assertions read plainly; requests
     # choose their own language (tests for the Chinese texts say so explicitly).
     with translation.override("en"):

@@ -18,6 +18,7 @@ class UserAdmin(BaseUserAdmin[User]):
     fieldsets = (
         *BaseUserAdmin.fieldsets,  # type: ignore[misc]
         (_("Kesu"), {"fields": ("display_name", "role", "departments", "language")}),
+        (_("Notifications"), {"fields": ("mobile", "notify_by_email", "notify_by_sms")}),
     )
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,

@@ -56,6 +56,11 @@ class User(AbstractUser):
         Department, blank=True, related_name="members", verbose_name=_("departments")
     )
     language = models.CharField(_("language"), max_length=10, default="zh-hans")
+    # Where this person is told of warnings, breaches and risk alerts, beside the bell in the
+    # workspace (always on). E.164, as customers' phones are kept.
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True)
+    notify_by_email = models.BooleanField(_("notify me by email"), default=True)
+    notify_by_sms = models.BooleanField(_("notify me by SMS"), default=False)
 
     class Meta:
         verbose_name = _("user")

@@ -224,6 +224,23 @@ class ReasonForm(ActionForm):
     reason = _text(_("Reason"))
 
 
+class ExtendForm(ActionForm):
+    """An approved extension of the resolution limit (the regulatory profile: 15 d → 30 d)."""
+
+    allowed = forms.CharField(
+        label=_("Allow in all"), max_length=10, help_text=_("From receipt, e.g. 30d.")
+    )
+    reason = _text(_("Reason"))
+
+    def clean_allowed(self) -> str:
+        from kesu.sla.services import check_extension
+
+        try:
+            return check_extension(self.complaint, self.cleaned_data["allowed"])
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+
+
 class StartRemedyForm(ActionForm):
     remedy_due = forms.DateTimeField(
         label=_("Carry out by"),

@@ -120,6 +120,10 @@ class Flag(models.TextChoices):
     URGENT = "urgent", _("Asks for urgency")
 
 
+# The signals that alert the escalation group at once and start the expert clock (E2, E4).
+ALERT_FLAGS = frozenset({Flag.REGULATOR, Flag.MEDIA, Flag.LEGAL, Flag.SAFETY})
+
+
 class EscalationLevel(models.IntegerChoices):
     NONE = 0, _("0 · none")
     INTERNAL = 1, _("1 · internal (management / quality line)")
@@ -286,11 +290,27 @@ class Complaint(models.Model):
     reopens = models.PositiveSmallIntegerField(_("reopens"), default=0)
     rejections = models.PositiveSmallIntegerField(_("remedies rejected"), default=0)
 
-    # Clock (L3, L9): stored in UTC.
+    # Clock (L3, L9): stored in UTC. The deadlines are those of the SLA policy's clocks
+    # (kesu.sla), kept here for lists and sorting and recomputed on every workflow action.
     received_at = models.DateTimeField(_("received"))
+    policy = models.ForeignKey(
+        "sla.Policy",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("SLA policy"),
+    )
     ack_due = models.DateTimeField(_("acknowledge by"))
     first_contact_due = models.DateTimeField(_("first contact by"))
     resolve_due = models.DateTimeField(_("resolve by"))
+    update_due = models.DateTimeField(_("update the customer by"), null=True, blank=True)
+    # A risk alert (E2) not yet acknowledged: when it was raised, and the chain level it has
+    # reached (3: the escalation group, 4: executives). `alerted_flags` are the signals alerted
+    # so far, so that the same threat repeated raises no second alert.
+    alert_raised_at = models.DateTimeField(_("risk alert raised"), null=True, blank=True)
+    alert_level = models.PositiveSmallIntegerField(_("risk alert level"), default=0)
+    alerted_flags = models.CharField(_("alerted signals"), max_length=100, blank=True)
     acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
     first_contact_at = models.DateTimeField(_("first contact"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)

@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 
 from kesu.accounts.models import Role, User
 from kesu.accounts.services import remedy_authority
-from kesu.complaints import deadlines
 from kesu.complaints.events import action_label
 from kesu.complaints.forms import (
     ActionForm,
@@ -31,6 +30,7 @@ from kesu.complaints.forms import (
     CloseForm,
     ContactForm,
     EscalateForm,
+    ExtendForm,
     MergeForm,
     NoDataForm,
     NoteForm,
@@ -54,6 +54,7 @@ from kesu.complaints.selectors import can_view, get_complaint_for_user
 from kesu.errors import FieldError, Forbidden, InvalidInput, NotAllowed, NotFound
 from kesu.notify import services as notify
 from kesu.scheduler import wake_after_commit
+from kesu.sla import services as clocks
 
 
 class Action(StrEnum):
@@ -75,6 +76,8 @@ class Action(StrEnum):
     MARK_INVALID = "mark_invalid"
     MERGE = "merge"
     ESCALATE = "escalate"
+    EXTEND = "extend"
+    ACKNOWLEDGE_ALERT = "acknowledge_alert"
     NOTE = "note"
 
 
@@ -113,6 +116,8 @@ class Rule:
     customer_visible: bool
     # A check on the complaint beyond its state; returns why the action cannot be taken now.
     precondition: Precondition | None = None
+    # The Event's kind when it is not the action's name (the issue names risk_alert_acknowledged).
+    event_kind: str = ""
 
 
 # --- What each action does ----------------------------------------------------------------------
@@ -351,8 +356,8 @@ def _reopen(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Chan
     change.set(c, "closed_at", None)
     change.set(c, "resolved_at", None)
     change.set(c, "remedy_status", RemedyStatus.NONE)
-    # L8: a dissatisfied customer gets a new analysis and a new remedy, on a fresh clock.
-    change.set(c, "resolve_due", deadlines.after_reopen(now))
+    # L8: a dissatisfied customer gets a new analysis and a new remedy, on a fresh clock
+    # (sla.services.after_action restarts the resolution clock).
     return change
 
 
@@ -396,6 +401,30 @@ def _escalate(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Ch
     return change
 
 
+def _extend(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+    # The form checked the extension against the policy; the clock moves in after_action().
+    return Change(
+        data={
+            "allowed": d["allowed"],
+            "reason": d["reason"],
+            "from_due": c.resolve_due.isoformat(),
+        },
+        notify_customer="extended",
+    )
+
+
+def _acknowledge_alert(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+    raised = c.alert_raised_at.isoformat() if c.alert_raised_at else None
+    change = Change(
+        data={"flags": c.alerted_flags.split(), "level": c.alert_level, "raised_at": raised}
+    )
+    if d.get("note"):
+        change.data["note"] = d["note"]
+    change.set(c, "alert_raised_at", None)
+    change.set(c, "alert_level", 0)
+    return change
+
+
 def _note(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
     internal = bool(d.get("internal"))
     return Change(
@@ -418,6 +447,19 @@ def _remedy_is(*statuses: RemedyStatus) -> Precondition:
         }.get(statuses[0], _("The remedy is not in the right stage."))
 
     return check
+
+
+def _alert_open(c: Complaint, actor: User) -> str | None:
+    return None if c.alert_raised_at is not None else _("No risk alert is waiting.")
+
+
+def _extendable(c: Complaint, actor: User) -> str | None:
+    from kesu.sla.selectors import policy_by_id
+
+    policy = policy_by_id(c.policy_id)
+    if policy is None or not policy.row.resolve_extendable_to:
+        return _("This complaint's SLA policy does not allow an extension.")
+    return None
 
 
 def _not_duplicate(c: Complaint, actor: User) -> str | None:
@@ -517,6 +559,17 @@ RULES: dict[Action, Rule] = {
     Action.MARK_INVALID: Rule(OPEN, State.CLOSED, HANDLERS, ReasonForm, _mark_invalid, True),
     Action.MERGE: Rule(OPEN, State.CLOSED, OPERATORS, MergeForm, _merge, True),
     Action.ESCALATE: Rule(OPEN, None, OPERATORS, EscalateForm, _escalate, False),
+    Action.EXTEND: Rule(OPEN, None, APPROVERS, ExtendForm, _extend, True, _extendable),
+    Action.ACKNOWLEDGE_ALERT: Rule(
+        ALL_STATES,
+        None,
+        APPROVERS,
+        NoteOnlyForm,
+        _acknowledge_alert,
+        False,
+        _alert_open,
+        event_kind="risk_alert_acknowledged",
+    ),
     Action.NOTE: Rule(ALL_STATES, None, OPERATORS, NoteForm, _note, False),
 }
 
@@ -628,11 +681,19 @@ def perform(
         from_state = locked.state
         if rule.to_state is not None:
             change.set(locked, "state", rule.to_state)
-        locked.save(update_fields=[*sorted(change.fields), "updated_at"])
         visible = rule.customer_visible or (action == Action.NOTE and not cleaned.get("internal"))
+        # The clocks follow (sla): targets met stop, waiting for the customer pauses, a new
+        # policy moves every deadline; the deadlines' columns are saved with the change.
+        moved = clocks.after_action(locked, action.value, from_state=from_state,
+                                    customer_visible=visible, data=cleaned, now=now)  # fmt: skip
+        change.fields.update(moved.fields)
+        change.data.update(moved.data)
+        if action == Action.EXTEND:
+            change.data["resolve_due"] = locked.resolve_due.isoformat()
+        locked.save(update_fields=[*sorted(change.fields), "updated_at"])
         event = Event.objects.create(
             complaint=locked,
-            kind=action.value,
+            kind=rule.event_kind or action.value,
             actor=actor,
             at=now,
             from_state=from_state,
@@ -643,5 +704,10 @@ def perform(
         if change.notify_customer and notify_customer:
             notify.notify_customer(locked, change.notify_customer, event=event)
             wake_after_commit()
+        # E2: a call note or a contact summary that carries a regulator, media, legal or
+        # safety signal alerts the escalation group, as the customer's own words do.
+        said = cleaned.get("text") if action == Action.NOTE else cleaned.get("summary")
+        if action in (Action.NOTE, Action.CONTACT) and said:
+            clocks.raise_alert(locked, clocks.signals_in(said), cause=action.value, now=now)
     complaint.refresh_from_db()
     return event

@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 from kesu import rows
 from kesu.accounts.models import Department, Role, Store, User
 from kesu.complaints import attachments as files
-from kesu.complaints import deadlines
 from kesu.complaints.forms import MAX_AMOUNT, MAX_TEXT
 from kesu.complaints.models import (
     Attachment,
@@ -48,6 +47,7 @@ from kesu.intake.models import IdempotencyKey
 from kesu.notify import services as outbox
 from kesu.scheduler import wake_after_commit
 from kesu.search.services import index_complaint
+from kesu.sla import services as clocks
 from kesu.triage import services as triage
 from kesu.triage.engine import Facts, Prediction
 from kesu.triage.selectors import taxonomy
@@ -426,7 +426,6 @@ def _receive(
             complaint_at=now,
             batch=batch,
         )
-        due = deadlines.initial(now)
         a = incoming.assessment
         # Triage before the row exists, so that it is written once with its assessment.
         reading = triage.read(
@@ -465,10 +464,8 @@ def _receive(
             escalation_level=a.escalation_level,
             created_by=actor,
             received_at=now,
-            ack_due=due.ack_due,
-            first_contact_due=due.first_contact_due,
-            resolve_due=due.resolve_due,
         ))  # fmt: skip
+        clocks.start_clocks(complaint, customer, now=now, batch=batch)
         batch.add(Event(
             complaint=complaint,
             kind="received",
@@ -501,6 +498,8 @@ def _receive(
         batch.write()
         for upload in uploads or []:
             saved.append(files.store(complaint, upload, by=actor, internal=False, at=now))
+        # E2: a regulator, media, legal or safety signal alerts the escalation group at once.
+        clocks.raise_alert(complaint, reading.flags, cause="received", now=now)
         _place(complaint, actor, a, now, notify_customer)
     return Received(complaint=complaint, tracking_token=token)
 

@@ -3,14 +3,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from kesu.notify.models import OutboxMessage
+from kesu.notify.models import NotifyGroup, OutboxMessage, Robot
 from kesu.notify.services import retry
 from kesu.readonly_admin import ReadOnlyAdmin
 
 
 @admin.register(OutboxMessage)
 class OutboxAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "channel", "kind", "recipient", "status", "attempts", "sent_at")
+    list_display = ("created_at", "channel", "kind", "recipient", "status", "attempts", "sent_at",
+                    "last_error")  # fmt: skip
     list_filter = ("status", "channel", "kind")
     search_fields = ("recipient", "subject")
     actions = ["retry_now"]
@@ -26,3 +27,16 @@ class OutboxAdmin(ReadOnlyAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
         return [f.name for f in OutboxMessage._meta.fields]
+
+
+class RobotInline(admin.StackedInline):  # type: ignore[type-arg]
+    model = Robot
+    extra = 0
+    fields = ("channel", "name", "webhook", "secret", "is_active")
+
+
+@admin.register(NotifyGroup)
+class NotifyGroupAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("code", "name_zh", "name_en")
+    filter_horizontal = ("members",)
+    inlines = [RobotInline]

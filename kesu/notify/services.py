@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
 from django.conf import settings
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from kesu import rows
+from kesu.accounts.models import User
 from kesu.complaints.models import Complaint, Event
-from kesu.notify.models import OutboxChannel, OutboxMessage, OutboxStatus
+from kesu.notify.models import Notification, OutboxChannel, OutboxMessage, OutboxStatus, Robot
+from kesu.scheduler import wake_after_commit
 
 # Messages to customers, by kind; the templates are notify/customer_<kind>.txt (first line
 # is the subject) and notify/customer_<kind>.sms.txt.
-CUSTOMER_KINDS = ("acknowledgement", "remedy_proposed", "resolved", "invalid", "message")
+CUSTOMER_KINDS = (
+    "acknowledgement", "remedy_proposed", "resolved", "invalid", "message", "extended",
+)  # fmt: skip
 
 
 def queue_message(
@@ -100,3 +109,104 @@ def retry(messages: QuerySet[OutboxMessage]) -> int:
     return messages.filter(status__in=[OutboxStatus.RETRYING, OutboxStatus.DEAD]).update(
         status=OutboxStatus.PENDING, next_attempt_at=timezone.now(), claimed_until=None
     )
+
+
+# --- Staff: warnings, breaches, escalations and risk alerts ---------------------------------------
+
+STAFF_KINDS = ("sla_warning", "sla_breach", "sla_escalation", "risk_alert")
+
+
+def case_url(complaint: Complaint) -> str:
+    return f"{settings.KESU_BASE_URL}/work/c/{complaint.reference}/"
+
+
+def staff_text(kind: str, complaint: Complaint, data: dict[str, Any]) -> tuple[str, str]:
+    """A staff message's title and text in the active language, from its kind and facts."""
+    from kesu.complaints.events import field_value
+    from kesu.sla.models import Target
+
+    target = str(Target(data["target"]).label) if data.get("target") else ""
+    due = _local(data.get("due"))
+    facts = {"ref": complaint.reference, "target": target, "due": due,
+             "level": data.get("level", ""),
+             "flags": field_value("flags", " ".join(data.get("flags", [])))}  # fmt: skip
+    title = {
+        "sla_warning": _("%(ref)s: %(target)s due at %(due)s"),
+        "sla_breach": _("%(ref)s: %(target)s overdue since %(due)s"),
+        "sla_escalation": _("%(ref)s escalated to level %(level)s: %(target)s overdue"),
+        "risk_alert": _("Risk alert %(ref)s: %(flags)s — acknowledge by %(due)s"),
+    }[kind] % facts
+    lines = [complaint.subject, case_url(complaint)]
+    if data.get("reassigned_to"):
+        lines.insert(
+            1, _("The case is now assigned to %(name)s.") % {"name": data["reassigned_to"]}
+        )
+    return title, "\n".join(lines) + "\n"
+
+
+def _local(value: Any) -> str:
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return f"{timezone.localtime(moment):%m-%d %H:%M}"
+
+
+def staff_messages(
+    *,
+    complaint: Complaint,
+    kind: str,
+    users: Sequence[User],
+    robots: Sequence[Robot],
+    data: dict[str, Any],
+    now: datetime,
+) -> tuple[list[Notification], list[OutboxMessage]]:
+    """The unsaved rows that tell these people and group chats: in-app, email, SMS, robots.
+
+    In-app always; email and SMS as each person chose (User.notify_by_*); a robot posts in its
+    group's chat, in the organisation's language.
+    """
+    if kind not in STAFF_KINDS:
+        raise ValueError(f"unknown staff message kind {kind!r}")
+    notes: list[Notification] = []
+    messages: list[OutboxMessage] = []
+    for user in dict.fromkeys(users):
+        notes.append(Notification(user=user, complaint=complaint, kind=kind, data=data,
+                                  created_at=now))  # fmt: skip
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            title, text = staff_text(kind, complaint, data)
+        if user.notify_by_email and user.email:
+            messages.append(OutboxMessage(channel=OutboxChannel.EMAIL, kind=kind,
+                                          recipient=user.email, subject=title[:200], body=text,
+                                          complaint=complaint, next_attempt_at=now))  # fmt: skip
+        if user.notify_by_sms and user.mobile:
+            messages.append(OutboxMessage(channel=OutboxChannel.SMS, kind=kind,
+                                          recipient=user.mobile, body=f"{title}\n{text}",
+                                          complaint=complaint, next_attempt_at=now))  # fmt: skip
+    if robots:
+        with translation.override(settings.LANGUAGE_CODE):
+            title, text = staff_text(kind, complaint, data)
+        for robot in robots:
+            messages.append(OutboxMessage(channel=robot.channel, kind=kind, robot=robot,
+                                          recipient=robot.name[:254], subject=title[:200],
+                                          body=text, complaint=complaint,
+                                          next_attempt_at=now))  # fmt: skip
+    return notes, messages
+
+
+def notify_staff(
+    *,
+    complaint: Complaint,
+    kind: str,
+    users: Sequence[User],
+    robots: Sequence[Robot] = (),
+    data: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Tell people and group chats about a complaint, in the caller's transaction."""
+    notes, messages = staff_messages(
+        complaint=complaint, kind=kind, users=users, robots=robots, data=data, now=now
+    )
+    Notification.objects.bulk_create(notes)
+    OutboxMessage.objects.bulk_create(messages)
+    if messages:
+        wake_after_commit()

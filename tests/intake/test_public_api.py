@@ -153,7 +153,7 @@ def test_error_messages_follow_accept_language(api) -> None:
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent transactions")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_retries_with_one_key_create_one_complaint(api) -> None:
     results: list[int] = []
 

@@ -44,13 +44,15 @@ def test_receive_creates_everything_in_one_go(receive_public) -> None:
     assert get_complaint_for_customer(complaint.reference, received.tracking_token) == complaint
 
 
-def test_default_deadlines_now_24h_15d(receive_public) -> None:
+def test_the_default_policy_sets_2h_24h_48h_15d(receive_public) -> None:
     moment = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
     with time_machine.travel(moment, tick=False):
         complaint = receive_public().complaint
     assert complaint.received_at == moment
-    assert complaint.ack_due == moment
+    assert complaint.policy is not None and complaint.policy.is_default
+    assert complaint.ack_due == moment + timedelta(hours=2)
     assert complaint.first_contact_due == moment + timedelta(hours=24)
+    assert complaint.update_due == moment + timedelta(hours=48)
     assert complaint.resolve_due == moment + timedelta(days=15)
 
 
