@@ -178,6 +178,18 @@ KESU_TRUST_X_FORWARDED_FOR = env_bool("KESU_TRUST_X_FORWARDED_FOR", False)
 KESU_MAX_ATTACHMENT_BYTES = env_int("KESU_MAX_ATTACHMENT_MB", 10, minimum=1) * 1024 * 1024
 # Seconds between runs of the embedded background loop (outbox delivery, clean-ups).
 KESU_JOB_INTERVAL = env_int("KESU_JOB_INTERVAL", 5, minimum=1)
+# SMS: `log` writes them to the log (development); `http` posts {"to", "text"} as JSON to
+# KESU_SMS_HTTP_URL with KESU_SMS_HTTP_TOKEN as a bearer token (docs/deployment.md).
 KESU_SMS_PROVIDER = env_str("KESU_SMS_PROVIDER", "log")
+if KESU_SMS_PROVIDER not in {"log", "http"}:
+    raise SystemExit(
+        f"Configuration error: KESU_SMS_PROVIDER={KESU_SMS_PROVIDER!r}: use log or http"
+    )
+KESU_SMS_HTTP_URL = env_str("KESU_SMS_HTTP_URL", "")
+KESU_SMS_HTTP_TOKEN = env_str("KESU_SMS_HTTP_TOKEN", "")
+if KESU_SMS_PROVIDER == "http" and not KESU_SMS_HTTP_URL:
+    raise SystemExit("Configuration error: KESU_SMS_PROVIDER=http needs KESU_SMS_HTTP_URL")
+# Seconds a robot or SMS gateway may take to answer before the delivery counts as failed.
+KESU_NOTIFY_TIMEOUT = env_int("KESU_NOTIFY_TIMEOUT", 10, minimum=1)
 KESU_DEMO_PASSWORD = env_str("KESU_DEMO_PASSWORD", "kesu-demo-2026")
 KESU_ORG_NAME = env_str("KESU_ORG_NAME", "")

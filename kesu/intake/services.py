@@ -655,4 +655,10 @@ def receive_message(
             customer_visible=True,
         )
         triage.retriage(locked, trigger="customer_message", at=now)
+        # A higher grade or a new risk signal may bring a stricter policy: deadlines follow.
+        moved = clocks.after_action(locked, "triaged", from_state=locked.state,
+                                    customer_visible=False, data={}, now=now)  # fmt: skip
+        if moved.fields:
+            locked.save(update_fields=[*moved.fields, "updated_at"])
+        clocks.raise_alert(locked, locked.flags.split(), cause="customer_message", now=now)
     return event

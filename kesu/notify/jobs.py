@@ -12,7 +12,8 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from kesu.notify.models import OutboxChannel, OutboxMessage, OutboxStatus
+from kesu.notify import channels
+from kesu.notify.models import ROBOT_CHANNELS, OutboxChannel, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +33,23 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _claim(limit: int, now: datetime) -> list[OutboxMessage]:
-    due = Q(status__in=[OutboxStatus.PENDING, OutboxStatus.RETRYING], next_attempt_at__lte=now)
-    abandoned = Q(status=OutboxStatus.SENDING, claimed_until__lt=now)
+    # The first filter repeats the outbox_due index's condition literally (in_codes), so that
+    # both databases walk that index; of its rows, those being sent are taken only once their
+    # dispatcher's claim has lapsed (it died).
+    open_rows = OutboxMessage.objects.filter(
+        status__in_codes=[OutboxStatus.PENDING, OutboxStatus.RETRYING, OutboxStatus.SENDING],
+        next_attempt_at__lte=now,
+    )
+    not_claimed = Q(status__in=[OutboxStatus.PENDING, OutboxStatus.RETRYING])
     with transaction.atomic():
-        qs = OutboxMessage.objects.filter(due | abandoned).order_by("next_attempt_at", "id")
+        qs = (
+            open_rows.filter(not_claimed | Q(claimed_until__lt=now))
+            .select_related("robot")
+            .order_by("next_attempt_at", "id")
+        )
         if connection.features.has_select_for_update_skip_locked:
             # Two dispatchers never take the same row: each skips what the other has locked.
-            qs = qs.select_for_update(skip_locked=True)
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
         # On SQLite the IMMEDIATE transaction already makes the claim exclusive.
         rows = list(qs[:limit])
         ids = [row.pk for row in rows]
@@ -49,7 +60,8 @@ def _claim(limit: int, now: datetime) -> list[OutboxMessage]:
 
 
 def _send(message: OutboxMessage) -> str:
-    """Deliver one message; return the provider's answer or raise."""
+    """Deliver one message; return the provider's answer or raise (DeliveryError says why)."""
+    timeout = settings.KESU_NOTIFY_TIMEOUT
     if message.channel == OutboxChannel.EMAIL:
         count = EmailMessage(
             subject=message.subject,
@@ -62,8 +74,43 @@ def _send(message: OutboxMessage) -> str:
         if settings.KESU_SMS_PROVIDER == "log":
             log.info("SMS to %s: %s", message.recipient, message.body)
             return "logged (KESU_SMS_PROVIDER=log)"
-        raise RuntimeError(f"SMS provider {settings.KESU_SMS_PROVIDER!r} is not configured")
+        return channels.send_sms_http(
+            settings.KESU_SMS_HTTP_URL,
+            token=settings.KESU_SMS_HTTP_TOKEN,
+            to=message.recipient,
+            text=message.body,
+            timeout=timeout,
+        )
+    if message.channel in ROBOT_CHANNELS:
+        robot = message.robot
+        if robot is None or not robot.is_active:
+            raise channels.DeliveryError("the robot was removed or switched off")
+        if robot.channel == OutboxChannel.DINGTALK:
+            return channels.send_dingtalk(
+                robot.webhook,
+                secret=robot.secret,
+                title=message.subject,
+                text=f"### {message.subject}\n{message.body}",
+                timeout=timeout,
+            )
+        if robot.channel == OutboxChannel.WECOM:
+            return channels.send_wecom(
+                robot.webhook, title=message.subject, text=message.body, timeout=timeout
+            )
+        return channels.send_feishu(
+            robot.webhook,
+            secret=robot.secret,
+            title=message.subject,
+            text=message.body,
+            timeout=timeout,
+        )
     raise RuntimeError(f"unknown channel {message.channel!r}")
+
+
+def _why(error: Exception) -> str:
+    if isinstance(error, channels.DeliveryError):
+        return error.answer  # the provider's own words, without secrets
+    return f"{type(error).__name__}: {error}"
 
 
 def dispatch(*, limit: int = 100) -> DispatchResult:
@@ -81,7 +128,7 @@ def dispatch(*, limit: int = 100) -> DispatchResult:
             OutboxMessage.objects.filter(pk=message.pk).update(
                 status=OutboxStatus.DEAD if dead else OutboxStatus.RETRYING,
                 attempts=attempts,
-                last_error=f"{type(error).__name__}: {error}"[:2000],
+                last_error=_why(error)[:2000],
                 next_attempt_at=timezone.now() + backoff(attempts),
                 claimed_until=None,
             )

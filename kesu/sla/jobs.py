@@ -120,7 +120,9 @@ def _process(clock: Clock, now: datetime, writes: _Writes, result: SweepResult) 
         for step in steps:
             if step.when == "breach" and step.level > clock.level:
                 _climb(clock, step, "breach", now, writes, result)
-    if clock.breached_at is not None:
+    # Later levels (the expert group, executives) are for a resolution that is overdue; a late
+    # acknowledgement, first contact or update stops at the warning and the breach levels.
+    if clock.breached_at is not None and clock.target == Target.RESOLVE:
         for step in steps:
             if (step.when == "after_breach" and step.after is not None
                     and step.level > clock.level

@@ -64,8 +64,8 @@ def next_check(clock: Clock, policy: PolicyView) -> datetime | None:
         return clock.warn_at
     if clock.breached_at is None:
         return clock.due_at
-    if clock.target == Target.EXPERT:
-        return None
+    if clock.target != Target.RESOLVE:
+        return None  # only an overdue resolution climbs further (sla.jobs)
     later = [
         schedule_after(clock, policy, step.after)
         for step in selectors.chain_for(clock.complaint.department_id)

@@ -19,11 +19,12 @@ POLICIES = [
     # position, zh, en, match, targets (ack, first contact, update, resolve, extendable, expert)
     (10, "高风险（监管、媒体、法律、安全）", "High risk (regulator, media, legal, safety)",
      {"risk": "high"}, ("15m", "2h", "24h", "7d", "", "10m")),
-    (20, "A/B 级投诉", "Grades A and B", {"grades": "A B"},
-     ("30m", "4h", "24h", "7d", "", "10m")),
-    (30, "VIP 客户", "VIP customers", {"tiers": "vip"}, ("1h", "8h", "48h", "7d", "", "10m")),
-    (40, "监管转办（15 天，可延至 30 天）", "Regulator referrals (15 d, extendable to 30 d)",
+    # A regulator's referral keeps its statutory limit whatever else it is (but high risk).
+    (20, "监管转办（15 天，可延至 30 天）", "Regulator referrals (15 d, extendable to 30 d)",
      {"channels": "regulator"}, ("1h", "24h", "48h", "15d", "30d", "10m")),
+    (30, "A/B 级投诉", "Grades A and B", {"grades": "A B"},
+     ("30m", "4h", "24h", "7d", "", "10m")),
+    (40, "VIP 客户", "VIP customers", {"tiers": "vip"}, ("1h", "8h", "48h", "7d", "", "10m")),
 ]
 DEFAULT = ("标准", "Standard", ("2h", "24h", "48h", "15d", "", "10m"))
 
