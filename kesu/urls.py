@@ -20,5 +20,6 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("work/", include("kesu.complaints.urls")),
+    path("work/", include("kesu.notify.urls")),
     path("", include("kesu.intake.urls")),
 ]

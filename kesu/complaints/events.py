@@ -106,6 +106,12 @@ def kind_label(kind: str) -> str:
         "attachment_added": _("Files attached"),
         "customer_message": _("The customer wrote"),
         "triaged": _("Triage updated"),
+        "extend": _("Resolution extended"),
+        "sla_warning": _("Deadline warning"),
+        "sla_breach": _("Deadline missed"),
+        "sla_escalation": _("Escalation chain"),
+        "risk_alert": _("Risk alert"),
+        "risk_alert_acknowledged": _("Risk alert acknowledged"),
     }
     return str(labels.get(kind, kind))
 
@@ -131,6 +137,8 @@ def action_label(action: str) -> str:
         "mark_invalid": _("Mark invalid"),
         "merge": _("Merge into…"),
         "escalate": _("Escalate"),
+        "extend": _("Extend the deadline"),
+        "acknowledge_alert": _("Acknowledge the risk alert"),
         "note": _("Add note"),
     }
     return str(labels.get(action, action))
@@ -150,7 +158,9 @@ class Directory:
         for event in events:
             d = event.data or {}
             codes.update(str(d[k]) for k in ("department", "from_department") if d.get(k))
-            usernames.update(str(d[k]) for k in ("assignee", "from_assignee") if d.get(k))
+            usernames.update(str(d[k]) for k in ("assignee", "from_assignee", "reassigned_to")
+                             if d.get(k))  # fmt: skip
+            usernames.update(str(u) for u in d.get("notified") or [])
         return cls(
             departments={dep.code: dep.name for dep in Department.objects.filter(code__in=codes)},
             people={u.username: u.label for u in User.objects.filter(username__in=usernames)},
@@ -246,6 +256,58 @@ def describe(event: Event, names: Directory | None = None) -> str:
         return str(d.get("text", ""))
     if kind == "attachment_added":
         return ", ".join(d.get("files", []))
+    return _describe_sla(kind, d, names)
+
+
+def _target(code: str | None) -> str:
+    from kesu.sla.models import Target
+
+    return _label(Target, code)
+
+
+def _local(value: str | None) -> str:
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    if not value:
+        return ""
+    return f"{timezone.localtime(datetime.fromisoformat(value)):%Y-%m-%d %H:%M}"
+
+
+def _describe_sla(kind: str, d: dict[str, Any], names: Directory) -> str:
+    """Deadlines, the escalation chain and risk alerts (issue: SLA)."""
+    people = "、".join(names.person(u) for u in d.get("notified") or []) or _("nobody")
+    if kind == "sla_warning":
+        return _("%(target)s is due at %(due)s.") % {
+            "target": _target(d.get("target")), "due": _local(d.get("due")),
+        }  # fmt: skip
+    if kind == "sla_breach":
+        return _("%(target)s was due at %(due)s and is late.") % {
+            "target": _target(d.get("target")), "due": _local(d.get("due")),
+        }  # fmt: skip
+    if kind == "sla_escalation":
+        text = _("Level %(level)s (%(target)s): told %(people)s.") % {
+            "level": d.get("level"), "target": _target(d.get("target")), "people": people,
+        }  # fmt: skip
+        if d.get("reassigned_to"):
+            text += " " + _("Now held by %(name)s.") % {"name": names.person(d["reassigned_to"])}
+        return text
+    if kind == "risk_alert":
+        text = _("%(flags)s — level %(level)s: told %(people)s.") % {
+            "flags": field_value("flags", " ".join(d.get("flags") or [])),
+            "level": d.get("level"), "people": people,
+        }  # fmt: skip
+        if d.get("cause") == "not_acknowledged":
+            text += " " + _("Nobody acknowledged it in time.")
+        return text
+    if kind == "risk_alert_acknowledged":
+        return str(d.get("note", ""))
+    if kind == "extend":
+        return _("Resolve by %(due)s (allowed %(allowed)s). Reason: %(reason)s") % {
+            "due": _local(d.get("resolve_due")), "allowed": d.get("allowed", ""),
+            "reason": d.get("reason", ""),
+        }  # fmt: skip
     return ""
 
 
@@ -280,6 +342,10 @@ def describe_for_customer(event: Event) -> str:
         }
     if kind == "merge":
         return _("Your complaint is handled together with %(ref)s.") % {"ref": d.get("target", "")}
+    if kind == "extend":
+        return _("We need more time: we will resolve your complaint by %(due)s. %(reason)s") % {
+            "due": _local(d.get("resolve_due")), "reason": d.get("reason", ""),
+        }  # fmt: skip
     if kind in ("note", "customer_message"):
         return str(d.get("text", ""))
     return str(texts.get(kind, kind_label(kind)))

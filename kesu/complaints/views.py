@@ -22,6 +22,8 @@ from kesu.complaints.forms import REFERENCE_RE, QueueFilterForm
 from kesu.complaints.models import AccessLog, Complaint, State
 from kesu.complaints.workflow import Action, allowed_actions, perform, rule_for
 from kesu.errors import InvalidInput, KesuError
+from kesu.notify.services import mark_read
+from kesu.sla.selectors import clock_rows
 from kesu.triage.duplicates import duplicate_candidates
 from kesu.triage.explain import triage_view
 
@@ -114,6 +116,7 @@ def case_context(request: HttpRequest, complaint: Complaint, **extra: Any) -> di
         "can_upload": user.role != Role.AUDITOR,
         "can_merge": Action.MERGE in allowed,
         "states": State.choices,
+        "clocks": clock_rows(complaint.pk),
         "now": timezone.now(),
         **extra,
     }
@@ -123,6 +126,8 @@ def case_context(request: HttpRequest, complaint: Complaint, **extra: Any) -> di
 def case(request: HttpRequest, reference: str) -> HttpResponse:
     complaint = _get(request, reference)
     services.record_access(user=_staff(request), complaint=complaint, via=AccessLog.Via.PAGE)
+    # Opening the case is reading what the bell said about it.
+    mark_read(_staff(request), complaint=complaint)
     return render(request, "complaints/case.html", case_context(request, complaint))
 
 

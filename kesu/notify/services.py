@@ -210,3 +210,48 @@ def notify_staff(
     OutboxMessage.objects.bulk_create(messages)
     if messages:
         wake_after_commit()
+
+
+# --- The bell and one's own channels -------------------------------------------------------------
+
+
+def mark_read(user: User, *, complaint: Complaint | None = None) -> int:
+    """Mark the user's unread notifications read (those of one complaint, or all)."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if complaint is not None:
+        unread = unread.filter(complaint=complaint)
+    return unread.update(read_at=timezone.now())
+
+
+def set_my_channels(user: User, *, email: str, mobile: str, by_email: bool, by_sms: bool) -> User:
+    """Where the user is told of warnings and alerts; InvalidInput names a wrong field."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from kesu.customers.contact import normalise_phone
+    from kesu.errors import FieldError, InvalidInput
+
+    errors: list[FieldError] = []
+    email, mobile = email.strip(), mobile.strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors.append(FieldError("email", _("%(value)s is not a valid email address.")
+                                     % {"value": email}))  # fmt: skip
+    if mobile:
+        try:
+            mobile = normalise_phone(mobile)
+        except ValueError:
+            errors.append(FieldError("mobile", _("%(value)s is not a valid phone number.")
+                                     % {"value": mobile}))  # fmt: skip
+    if by_email and not email:
+        errors.append(FieldError("email", _("Give an email address to be told by email.")))
+    if by_sms and not mobile:
+        errors.append(FieldError("mobile", _("Give a mobile number to be told by SMS.")))
+    if errors:
+        raise InvalidInput(errors)
+    user.email, user.mobile = email, mobile
+    user.notify_by_email, user.notify_by_sms = by_email, by_sms
+    user.save(update_fields=["email", "mobile", "notify_by_email", "notify_by_sms"])
+    return user

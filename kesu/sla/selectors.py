@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from threading import Lock
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,7 @@ from django.conf import settings
 
 from kesu.complaints.models import ALERT_FLAGS
 from kesu.sla.calendar import Duration, Schedule
-from kesu.sla.models import Calendar, CalendarDay, EscalationStep, Policy, Risk
+from kesu.sla.models import Calendar, CalendarDay, Clock, EscalationStep, Policy, Risk, Target
 
 TTL = 30.0
 
@@ -147,3 +147,28 @@ def policy_by_id(pk: int | None) -> PolicyView | None:
 def chain_for(department_id: int | None) -> tuple[StepView, ...]:
     chains = current().chains
     return chains.get(department_id) or chains.get(None, ())
+
+
+@dataclass(frozen=True)
+class ClockRow:
+    """One target as the case page shows it."""
+
+    target: str
+    label: str
+    due_at: datetime
+    met_at: datetime | None
+    paused: bool
+    level: int
+    extended: bool
+
+
+def clock_rows(complaint_id: int) -> list[ClockRow]:
+    order = [t.value for t in Target]
+    rows = sorted(
+        Clock.objects.filter(complaint_id=complaint_id), key=lambda c: order.index(c.target)
+    )
+    return [
+        ClockRow(c.target, str(Target(c.target).label), c.due_at, c.stopped_at,
+                 c.paused_at is not None, c.level, c.extended)
+        for c in rows
+    ]  # fmt: skip

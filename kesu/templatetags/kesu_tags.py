@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from kesu.complaints.models import Complaint, Flag
+from kesu.complaints.models import Complaint, Flag, State
 from kesu.customers.contact import mask_phone
 
 register = template.Library()
@@ -29,24 +29,38 @@ def _span(delta: timedelta) -> str:
 
 @register.simple_tag
 def due_badge(complaint: Complaint, now: datetime | None = None) -> SafeString:
-    """'due in 3 h' / 'overdue 2 d' for an open complaint's resolution deadline."""
+    """'due in 3 h' / 'overdue 2 d' / 'paused' for an open complaint's resolution deadline."""
     if not complaint.is_open:
         return SafeString("")
-    now = now or timezone.now()
-    left = complaint.resolve_due - now
+    paused = complaint.state == State.AWAITING_CUSTOMER
+    return countdown(complaint.resolve_due, now, paused=paused)
+
+
+@register.simple_tag
+def countdown(
+    due: datetime | None,
+    now: datetime | None = None,
+    *,
+    paused: bool = False,
+    met: datetime | None = None,
+) -> SafeString:
+    """A deadline as a badge: met ✓, paused (awaiting the customer), due in …, overdue …."""
+    if due is None:
+        return SafeString("")
+    title = timezone.localtime(due).strftime("%Y-%m-%d %H:%M")
+    if met is not None:
+        return format_html('<span class="badge due met" title="{}">✓ {}</span>', title,
+                           timezone.localtime(met).strftime("%m-%d %H:%M"))  # fmt: skip
+    if paused:
+        return format_html('<span class="badge due paused" title="{}">{}</span>', title,
+                           _("paused: awaiting the customer"))  # fmt: skip
+    left = due - (now or timezone.now())
     if left < timedelta(0):
-        return format_html(
-            '<span class="badge due over" title="{}">{}</span>',
-            timezone.localtime(complaint.resolve_due).strftime("%Y-%m-%d %H:%M"),
-            _("overdue %(span)s") % {"span": _span(left)},
-        )
+        return format_html('<span class="badge due over" title="{}">{}</span>', title,
+                           _("overdue %(span)s") % {"span": _span(left)})  # fmt: skip
     css = "due soon" if left < SOON else "due"
-    return format_html(
-        '<span class="badge {}" title="{}">{}</span>',
-        css,
-        timezone.localtime(complaint.resolve_due).strftime("%Y-%m-%d %H:%M"),
-        _("due in %(span)s") % {"span": _span(left)},
-    )
+    return format_html('<span class="badge {}" title="{}">{}</span>', css, title,
+                       _("due in %(span)s") % {"span": _span(left)})  # fmt: skip
 
 
 @register.filter
