@@ -9,7 +9,7 @@ MANAGE := $(BIN)/python manage.py
 KESU_BASE_URL ?= http://$(HOST):$(PORT)
 export KESU_BASE_URL
 
-.PHONY: setup run test token bench bench-triage lint messages browser clean
+.PHONY: setup run worker test token bench bench-triage lint messages browser clean
 
 # Create the virtualenv and install Kesu and its dependencies; does nothing when up to date.
 setup: $(VENV)/.setup-done messages
@@ -35,6 +35,13 @@ run: setup
 	$(MANAGE) migrate --no-input -v 0
 	$(MANAGE) load_demo --if-empty
 	$(MANAGE) serve --host $(HOST) --port $(PORT)
+
+# Background jobs at scale: a Celery worker with beat, driving the same jobs as `make run`'s
+# embedded loop (docs/deployment.md). Needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0.
+worker: setup
+	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0" >&2; exit 2; }
+	$(MANAGE) migrate --no-input -v 0
+	$(BIN)/celery -A kesu worker --beat --loglevel=info --schedule "$${KESU_VAR_DIR:-var}/celerybeat-schedule"
 
 # The whole suite (SQLite unless DATABASE_URL says otherwise); the browser test needs Chromium.
 test: setup $(VENV)/.test-done

@@ -107,6 +107,20 @@ except ConfigError as error:
     raise SystemExit(f"Configuration error: {error}") from None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Background jobs at scale (Celery; `make run` needs none of it) ----------------------------
+# With a broker, `make worker` runs a Celery worker and beat that drive the same jobs as the
+# embedded loop (kesu/celery.py, docs/deployment.md).
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = env_str("KESU_CELERY_QUEUE", "kesu")
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "dispatch": {"task": "kesu.notify.dispatch", "schedule": env_int("KESU_DISPATCH_EVERY", 2)},
+    "sweep": {"task": "kesu.sla.sweep", "schedule": env_int("KESU_SWEEP_EVERY", 10)},
+    "purge-keys": {"task": "kesu.intake.purge_idempotency_keys", "schedule": 3600.0},
+}
+
 _redis_url = env_str("REDIS_URL", "")
 CACHES = {
     "default": (

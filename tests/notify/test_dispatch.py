@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
 from django.utils import timezone
 
 from kesu.notify import jobs
-from kesu.notify.models import OutboxMessage, OutboxStatus
+from kesu.notify.models import NotifyGroup, OutboxMessage, OutboxStatus, Robot
 from kesu.notify.services import retry
+from tests.httpsink import Sink
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +93,88 @@ def test_sms_goes_through_the_log_provider(receive_public, caplog) -> None:
     with caplog.at_level("INFO", logger="kesu.notify.jobs"):
         assert jobs.dispatch().sent == 1
     assert "+8613512345678" in caplog.text
+
+
+def _robot(channel: str, url: str, secret: str = "") -> Robot:
+    group = NotifyGroup.objects.get(code="escalation")
+    return Robot.objects.create(group=group, channel=channel, name=f"{channel}群", webhook=url,
+                                secret=secret)  # fmt: skip
+
+
+def _for_robot(robot: Robot, n: int = 1) -> list[OutboxMessage]:
+    return OutboxMessage.objects.bulk_create(
+        OutboxMessage(channel=robot.channel, kind="risk_alert", robot=robot,
+                      recipient=robot.name, subject=f"风险预警 {i}", body="客户要找记者",
+                      next_attempt_at=timezone.now())
+        for i in range(n)
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("channel", ["dingtalk", "wecom", "feishu"])
+def test_robots_deliver_through_their_webhooks(channel) -> None:
+    with Sink() as sink:
+        sink.respond(body={"errcode": 0, "errmsg": "ok", "code": 0})
+        robot = _robot(channel, f"{sink.url}/hook?key=k", secret="" if channel == "wecom" else "S")
+        [message] = _for_robot(robot)
+        assert jobs.dispatch().sent == 1
+        request = sink.wait_for(1)[0]
+    assert "客户要找记者" in request.body.decode()
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.SENT and "200" in message.provider_response
+
+
+def test_a_robots_refusal_is_kept_and_retried(monkeypatch) -> None:
+    with Sink() as sink:
+        sink.respond(body={"errcode": 310000, "errmsg": "sign not match"})
+        robot = _robot("dingtalk", f"{sink.url}/robot/send?access_token=t", secret="WRONG")
+        [message] = _for_robot(robot)
+        assert jobs.dispatch().failed == 1
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.RETRYING and message.attempts == 1
+    assert message.last_error == "errcode 310000: sign not match"
+    assert "WRONG" not in message.last_error
+    # A robot switched off since: the message fails for that reason, visibly.
+    Robot.objects.filter(pk=robot.pk).update(is_active=False)
+    OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+    jobs.dispatch()
+    message.refresh_from_db()
+    assert "switched off" in message.last_error
+
+
+def test_sms_goes_through_the_http_gateway(settings, receive_public) -> None:
+    with Sink() as sink:
+        settings.KESU_SMS_PROVIDER, settings.KESU_SMS_HTTP_URL = "http", f"{sink.url}/sms"
+        settings.KESU_SMS_HTTP_TOKEN = "tok"
+        receive_public(email="", phone="13800138000")
+        assert jobs.dispatch().sent == 1
+        request = sink.wait_for(1)[0]
+    assert request.json()["to"] == "+8613800138000"
+    assert request.headers["authorization"] == "Bearer tok"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_dispatchers_at_once_never_send_a_row_twice() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks with SKIP LOCKED need PostgreSQL (SQLite serialises writers)")
+    with Sink() as sink:
+        robot = _robot("wecom", f"{sink.url}/hook")
+        _for_robot(robot, 120)
+        done: list[int] = []
+
+        def run() -> None:
+            try:
+                while (result := jobs.dispatch(limit=10)).sent:
+                    done.append(result.sent)
+            finally:
+                connection.close()
+
+        workers = [threading.Thread(target=run) for _ in range(2)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        received = sink.requests
+    subjects = [r.json()["markdown"]["content"].split("\n")[0] for r in received]
+    assert len(subjects) == 120 and len(set(subjects)) == 120  # each once, none twice
+    assert sum(done) == 120
+    assert OutboxMessage.objects.filter(status=OutboxStatus.SENT).count() == 120

@@ -1,0 +1,12 @@
+"""Celery's handle on intake's clean-up; the work is intake.jobs."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from kesu.intake import jobs
+
+
+@shared_task(name="kesu.intake.purge_idempotency_keys", ignore_result=True)
+def purge_idempotency_keys() -> int:
+    return jobs.purge_idempotency_keys()
