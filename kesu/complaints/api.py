@@ -10,7 +10,7 @@ from django.http import FileResponse, HttpRequest
 from django.utils import timezone
 from django.utils.choices import CallableChoiceIterator
 from django.utils.translation import gettext as _
-from ninja import File, Router, Schema, Status
+from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from kesu.accounts.models import Department, User
@@ -56,7 +56,11 @@ class ComplaintSummaryOut(Schema):
     ack_due: datetime
     first_contact_due: datetime
     resolve_due: datetime
+    update_due: datetime | None
     overdue: bool
+    alert_level: int = Field(
+        description="An open risk alert's level (3 experts, 4 executives); 0: none."
+    )
     department: str | None
     assignee: str | None
     store: str | None
@@ -93,6 +97,31 @@ class TriageOut(Schema):
     reasons: list[dict[str, Any]]
 
 
+class ClockOut(Schema):
+    target: str = Field(description="acknowledge, first_contact, update, resolve or expert")
+    allowed: str = Field(
+        description="The duration allowed, e.g. 15d (working time on a business calendar)"
+    )
+    started_at: datetime
+    warn_at: datetime
+    due_at: datetime
+    stopped_at: datetime | None = Field(
+        description="When the target was met (or no longer applied)"
+    )
+    paused: bool = Field(description="Paused while the complaint awaits the customer")
+    warned_at: datetime | None
+    breached_at: datetime | None
+    escalation_step: int = Field(description="The escalation chain's level reached (0–4)")
+    extended: bool
+
+
+class SlaOut(Schema):
+    policy: str | None
+    alert_raised_at: datetime | None
+    alerted_flags: list[str]
+    clocks: list[ClockOut]
+
+
 class ComplaintOut(ComplaintSummaryOut):
     occurred_at: datetime | None
     product: str
@@ -118,6 +147,7 @@ class ComplaintOut(ComplaintSummaryOut):
     created_by: str | None
     attachments: list[AttachmentOut]
     triage: TriageOut
+    sla: SlaOut
 
 
 class CreatedComplaintOut(ComplaintOut):
@@ -206,7 +236,9 @@ def summary(c: Complaint, *, now: datetime | None = None, masked: bool = True) -
         "ack_due": c.ack_due,
         "first_contact_due": c.first_contact_due,
         "resolve_due": c.resolve_due,
+        "update_due": c.update_due,
         "overdue": selectors.is_overdue(c, now),
+        "alert_level": c.alert_level if c.alert_raised_at else 0,
         "department": c.department.code if c.department else None,
         "assignee": _username(c.assignee),
         "store": c.store.code if c.store else None,
@@ -231,6 +263,23 @@ def attachment_json(a: Attachment, reference: str) -> dict[str, Any]:
         "uploaded_at": a.uploaded_at,
         "url": f"/api/complaints/{reference}/attachments/{a.pk}",
     }
+
+
+def sla_json(c: Complaint) -> dict[str, Any]:
+    return {
+        "policy": c.policy.name if c.policy else None,
+        "alert_raised_at": c.alert_raised_at,
+        "alerted_flags": c.alerted_flags.split(),
+        "clocks": [
+            {
+                "target": k.target, "allowed": k.allowed, "started_at": k.started_at,
+                "warn_at": k.warn_at, "due_at": k.due_at, "stopped_at": k.stopped_at,
+                "paused": k.paused_at is not None, "warned_at": k.warned_at,
+                "breached_at": k.breached_at, "escalation_step": k.level, "extended": k.extended,
+            }
+            for k in c.clocks.order_by("pk")
+        ],
+    }  # fmt: skip
 
 
 def detail(c: Complaint) -> dict[str, Any]:
@@ -268,6 +317,7 @@ def detail(c: Complaint) -> dict[str, Any]:
             "merged_into": c.merged_into.reference if c.merged_into else None,
             "created_by": _username(c.created_by),
             "attachments": [attachment_json(a, c.reference) for a in c.attachments.all()],
+            "sla": sla_json(c),
             "triage": {
                 "score": c.triage_score,
                 "emotion": c.emotion,

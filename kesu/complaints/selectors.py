@@ -83,6 +83,7 @@ def get_complaint_for_user(user: User, reference: str, *, for_update: bool = Fal
         "created_by",
         "remedy_proposed_by",
         "remedy_approved_by",
+        "policy",
     )
     if for_update:
         qs = qs.select_for_update(of=("self",))

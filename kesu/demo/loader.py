@@ -26,6 +26,7 @@ from kesu.demo import scenarios as text
 from kesu.demo.scenarios import Scenario
 from kesu.errors import KesuError
 from kesu.intake.services import parse_incoming, receive
+from kesu.notify.services import mark_read
 from kesu.triage import services as triage
 
 DEPARTMENTS = {
@@ -268,6 +269,14 @@ class DemoBuilder:
         grade = scenario.grade
         priority = {"A": "P1", "B": "P1", "C": "P2", "D": "P3", "E": "P4"}[grade]
 
+        if story.complaint.alert_raised_at is not None:
+            # A risk alert (E2): the expert on duty acknowledges it within minutes and has
+            # read it; only the newest complaints still show an open alert.
+            if not story.after(0.03, 0.15):
+                return
+            expert = self.people["expert"]
+            story.do("acknowledge_alert", expert, note=rng.choice(text.ALERT_NOTES))
+            mark_read(expert, complaint=story.complaint)
         if not story.after(0.1, 6):
             return
         story.do("acknowledge", agent if story.complaint.created_by_id else handler)
