@@ -63,6 +63,7 @@ token: setup
 # Benchmarks against a production-style server (see docs/performance.md).
 bench: setup $(VENV)/.test-done
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/sla.py $(SLA_ARGS)
 	$(BIN)/python bench/triage_eval.py $(TRIAGE_ARGS)
 
 # The classifier alone on the real text sets (docs/triage.md); TRIAGE_ARGS="--sets …".
