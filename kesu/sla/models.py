@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_stubs_ext import StrOrPromise
 
 from kesu.accounts.models import Bilingual, Department
@@ -135,7 +136,7 @@ class Policy(Bilingual):
         help_text=_("High-risk alerts must be acknowledged within this, around the clock (E4)."),
     )  # fmt: skip
     warn_at = models.PositiveSmallIntegerField(
-        _("warn at (% of the target)"), default=75,
+        _("warn at (percent of the target)"), default=75,
         validators=[MinValueValidator(1), MaxValueValidator(99)],
     )  # fmt: skip
 
@@ -161,7 +162,7 @@ class Target(models.TextChoices):
     ACKNOWLEDGE = "acknowledge", _("Acknowledge")
     FIRST_CONTACT = "first_contact", _("First contact")
     UPDATE = "update", _("Customer update")
-    RESOLVE = "resolve", _("Resolution")
+    RESOLVE = "resolve", pgettext_lazy("SLA target", "Resolution")
     EXPERT = "expert", _("Expert response")
 
 

@@ -116,7 +116,7 @@ class Migration(migrations.Migration):
                 ('resolve', models.CharField(default='15d', help_text='m, h or d: 10m, 24h, 15d. On business hours, working time.', max_length=10, validators=[kesu.sla.models.validate_duration], verbose_name='resolve within')),
                 ('resolve_extendable_to', models.CharField(blank=True, default='', help_text='With a recorded approval, e.g. 30d for the regulatory profile.', max_length=10, validators=[kesu.sla.models.validate_duration], verbose_name='resolution extendable to')),
                 ('expert_response', models.CharField(default='10m', help_text='High-risk alerts must be acknowledged within this, around the clock (E4).', max_length=10, validators=[kesu.sla.models.validate_duration], verbose_name='expert response within')),
-                ('warn_at', models.PositiveSmallIntegerField(default=75, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(99)], verbose_name='warn at (% of the target)')),
+                ('warn_at', models.PositiveSmallIntegerField(default=75, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(99)], verbose_name='warn at (percent of the target)')),
                 ('calendar', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='sla.calendar', verbose_name='calendar')),
             ],
             options={
