@@ -18,14 +18,16 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import gettext as _
 
 from kesu import rows
-from kesu.complaints.models import ALERT_FLAGS, Complaint, Event, Flag, State
+from kesu.complaints.models import ALERT_FLAGS, Complaint, Event, State
 from kesu.customers.models import Customer
+from kesu.notify.services import notify_staff
 from kesu.sla import selectors
 from kesu.sla.calendar import Duration, Schedule
+from kesu.sla.chain import recipients
 from kesu.sla.models import Clock, Level, Target
 from kesu.sla.selectors import PolicyView
 
-# What stops a clock: the action that meets its target.
+# The clocks that stop while the complaint awaits the customer's answer.
 PAUSING_TARGETS = frozenset({Target.RESOLVE, Target.UPDATE})
 # The expert response (E4) is counted in real minutes whatever the policy's calendar says.
 AROUND_THE_CLOCK = Schedule(zone=ZoneInfo("UTC"), around_the_clock=True)
@@ -45,7 +47,7 @@ def _schedule(clock: Clock, policy: PolicyView) -> Schedule:
     return AROUND_THE_CLOCK if clock.target == Target.EXPERT else policy.schedule
 
 
-def _plan(clock: Clock, policy: PolicyView, now: datetime) -> None:
+def _plan(clock: Clock, policy: PolicyView) -> None:
     """Set the clock's warning, due time and next check from its facts."""
     schedule = _schedule(clock, policy)
     allowed = schedule.minutes(Duration.parse(clock.allowed))
@@ -128,7 +130,7 @@ def start_clocks(
         if allowed is None:
             continue
         clock = _new_clock(complaint, target, allowed, now)
-        _plan(clock, policy, now)
+        _plan(clock, policy)
         clocks.append(batch.add(clock))
     _mirror(complaint, clocks)
     return clocks
@@ -236,7 +238,7 @@ def after_action(
             touched.add(name)
     for name in touched:
         moved = clocks[name]
-        _plan(moved, policy, now)
+        _plan(moved, policy)
         if moved.pk is None:
             rows.add(moved)
         else:
@@ -284,9 +286,6 @@ def raise_alert(
     default, or the alert goes up to executives: E4) and notifies the group on every channel.
     Returns None when nothing is new.
     """
-    from kesu.notify.services import notify_staff
-    from kesu.sla.chain import recipients
-
     fresh = new_alert_flags(complaint, flags)
     if not fresh:
         return None
@@ -312,7 +311,7 @@ def raise_alert(
     clock.started_at = now
     clock.stopped_at = clock.paused_at = clock.warned_at = clock.breached_at = None
     clock.paused_minutes, clock.level = 0, int(Level.EXPERTS)
-    _plan(clock, policy, now)
+    _plan(clock, policy)
     if clock.pk is None:
         rows.add(clock)
     else:
@@ -324,10 +323,6 @@ def raise_alert(
     return event
 
 
-def alert_open(complaint: Complaint) -> bool:
-    return complaint.alert_raised_at is not None
-
-
 def signals_in(text: str) -> list[str]:
     """The risk flags that triage's rules find in a staff note or call summary."""
     from kesu.triage.selectors import current
@@ -336,14 +331,3 @@ def signals_in(text: str) -> list[str]:
     folded = Folded.of(text)
     return [r.flag for r in current().rules if r.flag and r.evidence(folded)]
 
-
-__all__ = [
-    "Flag",
-    "Moved",
-    "after_action",
-    "alert_open",
-    "check_extension",
-    "raise_alert",
-    "signals_in",
-    "start_clocks",
-]
