@@ -330,4 +330,3 @@ def signals_in(text: str) -> list[str]:
 
     folded = Folded.of(text)
     return [r.flag for r in current().rules if r.flag and r.evidence(folded)]
-
