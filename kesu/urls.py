@@ -21,5 +21,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("work/", include("kesu.complaints.urls")),
     path("work/", include("kesu.notify.urls")),
+    path("work/kb/", include("kesu.knowledge.urls")),
+    path("work/", include("kesu.replies.urls")),
     path("", include("kesu.intake.urls")),
 ]

@@ -313,6 +313,65 @@ class EscalateForm(ActionForm):
     reason = _text(_("Reason"))
 
 
+class ReplyForm(ActionForm):
+    """A reply to the customer, checked (DOMAIN §5) as it is typed and again when it is sent."""
+
+    template = forms.TypedChoiceField(label=_("Start from a template"), required=False,
+                                      coerce=int, empty_value=None)  # fmt: skip
+    text = _text(_("Reply"), max_length=5000)
+    override_reason = forms.CharField(
+        label=_("Reason to send despite the warnings"), required=False, max_length=500
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from django.urls import reverse
+
+        from kesu.replies.selectors import templates_for
+        from kesu.replies.services import reply_language
+
+        reference = self.complaint.reference
+        language = reply_language(self.complaint)
+        choices = [(t.pk, t.name) for t in templates_for(category=self.complaint.category,
+                                                         language=language)]  # fmt: skip
+        picker = self.fields["template"]
+        assert isinstance(picker, forms.TypedChoiceField)
+        picker.choices = [("", "—"), *choices]
+        self.fields["template"].widget.attrs.update({
+            "hx-get": reverse("replies:template", args=[reference]),
+            "hx-target": "#id_text", "hx-swap": "outerHTML",
+        })  # fmt: skip
+        self.fields["text"].widget.attrs.update({
+            "hx-post": reverse("replies:check", args=[reference]),
+            "hx-trigger": "keyup changed delay:400ms, change", "hx-target": "#reply-findings",
+            "rows": 8,
+        })  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        from kesu.replies.services import check
+
+        data = super().clean() or {}
+        text = data.get("text")
+        if not text:
+            return data
+        findings = check(text, language="", complaint=self.complaint)
+        blocks = [f for f in findings if f.severity == "block"]
+        warnings = [f for f in findings if f.severity == "warn"]
+        if blocks:
+            self.add_error("text", " ".join(f.message for f in blocks))
+        elif warnings and not (data.get("override_reason") or "").strip():
+            self.add_error(
+                "override_reason",
+                _("This reply has warnings: %(warnings)s Give a reason to send it anyway, or "
+                  "change it.") % {"warnings": " ".join(f.message for f in warnings)},
+            )  # fmt: skip
+        data["findings"] = [
+            {"rule": f.rule, "severity": f.severity, "start": f.start, "end": f.end}
+            for f in findings
+        ]
+        return data
+
+
 class NoteForm(ActionForm):
     text = _text(_("Note"))
     internal = forms.BooleanField(

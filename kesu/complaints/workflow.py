@@ -37,6 +37,7 @@ from kesu.complaints.forms import (
     NoteOnlyForm,
     ReasonForm,
     RemedyForm,
+    ReplyForm,
     ResolveForm,
     StartRemedyForm,
     TransferForm,
@@ -76,6 +77,7 @@ class Action(StrEnum):
     MARK_INVALID = "mark_invalid"
     MERGE = "merge"
     ESCALATE = "escalate"
+    REPLY = "reply"
     EXTEND = "extend"
     ACKNOWLEDGE_ALERT = "acknowledge_alert"
     NOTE = "note"
@@ -401,6 +403,16 @@ def _escalate(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Ch
     return change
 
 
+def _reply(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+    # The checks ran in the form; what they found and why it was sent anyway are kept (§5).
+    data: dict[str, Any] = {"text": d["text"], "findings": d.get("findings", [])}
+    if d.get("override_reason"):
+        data["override_reason"] = d["override_reason"]
+    if d.get("template"):
+        data["template"] = d["template"]
+    return Change(data=data, notify_customer="message")
+
+
 def _extend(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
     # The form checked the extension against the policy; the clock moves in after_action().
     return Change(
@@ -559,6 +571,7 @@ RULES: dict[Action, Rule] = {
     Action.MARK_INVALID: Rule(OPEN, State.CLOSED, HANDLERS, ReasonForm, _mark_invalid, True),
     Action.MERGE: Rule(OPEN, State.CLOSED, OPERATORS, MergeForm, _merge, True),
     Action.ESCALATE: Rule(OPEN, None, OPERATORS, EscalateForm, _escalate, False),
+    Action.REPLY: Rule(OPEN | {State.RESOLVED}, None, OPERATORS, ReplyForm, _reply, True),
     Action.EXTEND: Rule(OPEN, None, APPROVERS, ExtendForm, _extend, True, _extendable),
     Action.ACKNOWLEDGE_ALERT: Rule(
         ALL_STATES,
