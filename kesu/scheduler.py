@@ -31,11 +31,13 @@ def jobs() -> list[Job]:
     from kesu.jobs import refresh_statistics
     from kesu.notify.jobs import dispatch
     from kesu.sla.jobs import sweep
+    from kesu.surveys.jobs import follow_up
 
     return [
         Job("notify.dispatch", dispatch, 0),
         # Warnings, breaches, the chain and alert time-outs: seconds late at most.
         Job("sla.sweep", sweep, 10),
+        Job("surveys.follow_up", follow_up, 60),
         Job("intake.purge_idempotency_keys", purge_idempotency_keys, 3600),
         Job("db.refresh_statistics", refresh_statistics, 3600),
     ]

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "kesu.replies",
     "kesu.search",
     "kesu.sla",
+    "kesu.surveys",
     "kesu.triage",
 ]
 
@@ -120,6 +121,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "dispatch": {"task": "kesu.notify.dispatch", "schedule": env_int("KESU_DISPATCH_EVERY", 2)},
     "sweep": {"task": "kesu.sla.sweep", "schedule": env_int("KESU_SWEEP_EVERY", 10)},
+    "follow-up": {"task": "kesu.surveys.follow_up", "schedule": 60.0},
     "purge-keys": {"task": "kesu.intake.purge_idempotency_keys", "schedule": 3600.0},
 }
 

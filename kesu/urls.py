@@ -23,5 +23,6 @@ urlpatterns = [
     path("work/", include("kesu.notify.urls")),
     path("work/kb/", include("kesu.knowledge.urls")),
     path("work/", include("kesu.replies.urls")),
+    path("", include("kesu.surveys.urls")),
     path("", include("kesu.intake.urls")),
 ]

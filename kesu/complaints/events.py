@@ -112,6 +112,10 @@ def kind_label(kind: str) -> str:
         "sla_escalation": _("Escalation chain"),
         "risk_alert": _("Risk alert"),
         "risk_alert_acknowledged": _("Risk alert acknowledged"),
+        "reply": _("Reply to the customer"),
+        "survey_answered": _("Satisfaction survey answered"),
+        "callback_created": _("Callback planned"),
+        "callback_done": _("Callback made"),
     }
     return str(labels.get(kind, kind))
 
@@ -139,6 +143,7 @@ def action_label(action: str) -> str:
         "escalate": _("Escalate"),
         "extend": _("Extend the deadline"),
         "acknowledge_alert": _("Acknowledge the risk alert"),
+        "reply": _("Reply to the customer"),
         "note": _("Add note"),
     }
     return str(labels.get(action, action))
@@ -161,6 +166,8 @@ class Directory:
             usernames.update(str(d[k]) for k in ("assignee", "from_assignee", "reassigned_to")
                              if d.get(k))  # fmt: skip
             usernames.update(str(u) for u in d.get("notified") or [])
+            if d.get("agent"):
+                usernames.add(str(d["agent"]))
         return cls(
             departments={dep.code: dep.name for dep in Department.objects.filter(code__in=codes)},
             people={u.username: u.label for u in User.objects.filter(username__in=usernames)},
@@ -256,7 +263,41 @@ def describe(event: Event, names: Directory | None = None) -> str:
         return str(d.get("text", ""))
     if kind == "attachment_added":
         return ", ".join(d.get("files", []))
+    if kind in ("reply", "survey_answered", "callback_created", "callback_done"):
+        return _describe_follow_up(kind, d, names)
     return _describe_sla(kind, d, names)
+
+
+def _describe_follow_up(kind: str, d: dict[str, Any], names: Directory) -> str:
+    """Replies, the satisfaction survey and callbacks (issue: handling quality)."""
+    if kind == "reply":
+        text = str(d.get("text", ""))
+        if d.get("override_reason"):
+            text += " " + _("(Sent despite warnings: %(reason)s)") % {
+                "reason": d["override_reason"]
+            }
+        return text
+    if kind == "survey_answered":
+        solved = _("solved") if d.get("resolved") else _("not solved")
+        text = _("The customer says: %(solved)s, satisfaction %(score)s/5.") % {
+            "solved": solved, "score": d.get("score"),
+        }  # fmt: skip
+        return f"{text} {d.get('comment', '')}".strip()
+    if kind == "callback_created":
+        return _("No answer to the survey: %(agent)s calls the customer by %(due)s.") % {
+            "agent": names.person(d.get("agent")) or _("an agent"), "due": _local(d.get("due")),
+        }  # fmt: skip
+    if d.get("timed_out"):
+        return _("The callback was not made in time; the case closes.")
+    outcome = {
+        "reached_satisfied": _("reached, satisfied"),
+        "reached_unsatisfied": _("reached, not satisfied"),
+        "unreachable": _("could not be reached"),
+    }.get(d.get("outcome", ""), "")
+    text = _("The customer %(outcome)s.") % {"outcome": outcome}
+    if d.get("score"):
+        text += " " + _("Satisfaction %(score)s/5.") % {"score": d["score"]}
+    return f"{text} {d.get('note', '')}".strip()
 
 
 def _target(code: str | None) -> str:
@@ -312,7 +353,11 @@ def _describe_sla(kind: str, d: dict[str, Any], names: Directory) -> str:
 
 
 def kind_label_for_customer(kind: str) -> str:
-    return str(_("You wrote")) if kind == "customer_message" else kind_label(kind)
+    if kind == "customer_message":
+        return str(_("You wrote"))
+    if kind == "reply":
+        return str(_("Our reply"))
+    return kind_label(kind)
 
 
 def describe_for_customer(event: Event) -> str:
@@ -342,6 +387,12 @@ def describe_for_customer(event: Event) -> str:
         }
     if kind == "merge":
         return _("Your complaint is handled together with %(ref)s.") % {"ref": d.get("target", "")}
+    if kind == "reply":
+        return str(d.get("text", ""))
+    if kind == "survey_answered":
+        return _("You told us how satisfied you are: %(score)s/5. Thank you.") % {
+            "score": d.get("score")
+        }
     if kind == "extend":
         return _("We need more time: we will resolve your complaint by %(due)s. %(reason)s") % {
             "due": _local(d.get("resolve_due")), "reason": d.get("reason", ""),

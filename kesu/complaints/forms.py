@@ -34,7 +34,7 @@ OPERATING_ROLES = (Role.HANDLER, Role.MANAGER, Role.EXPERT, Role.ADMIN, Role.AGE
 class ActionForm(forms.Form):
     """Base of every action's form; knows the complaint and the actor it serves."""
 
-    def __init__(self, *args: Any, complaint: Complaint, actor: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, complaint: Complaint, actor: User | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.complaint = complaint
         self.actor = actor

@@ -104,8 +104,11 @@ class Change:
         self.fields.add(name)
 
 
-Apply = Callable[[Complaint, User, dict[str, Any], datetime], Change]
-Precondition = Callable[[Complaint, User], str | None]
+# None is the customer, who may take a few actions through the tracking page or a survey
+# or Kesu itself (the caller has checked their code); see perform_unattended().
+Actor = User | None
+Apply = Callable[[Complaint, Actor, dict[str, Any], datetime], Change]
+Precondition = Callable[[Complaint, Actor], str | None]
 
 
 @dataclass(frozen=True)
@@ -120,25 +123,28 @@ class Rule:
     precondition: Precondition | None = None
     # The Event's kind when it is not the action's name (the issue names risk_alert_acknowledged).
     event_kind: str = ""
+    # Taken without staff too (perform_unattended): accepting or rejecting a remedy on the
+    # tracking page, and the reopen or close that a survey's answer or its time-out brings.
+    by_customer: bool = False
 
 
 # --- What each action does ----------------------------------------------------------------------
 
 
-def _acknowledge(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+def _acknowledge(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
     change = Change()
     change.set(c, "acknowledged_at", now)
     return change
 
 
-def _contact(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+def _contact(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
     change = Change(data={"method": d["method"], "reached": d["reached"], "summary": d["summary"]})
     if d["reached"] and c.first_contact_at is None:
         change.set(c, "first_contact_at", now)
     return change
 
 
-def _classify(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+def _classify(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
     # A person's word is a training label whether it changes triage's value or confirms it:
     # both are kept in the event ("changes", "confirmed"). A category also takes the complaint
     # out of the "needs review" queue.
@@ -181,7 +187,7 @@ def _place(c: Complaint, d: dict[str, Any], change: Change) -> None:
     )
 
 
-def _assign(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+def _assign(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
     department = d.get("department")
     if c.department is not None and department is not None and department != c.department:
         raise NotAllowed(
@@ -195,7 +201,7 @@ def _assign(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Chan
     return change
 
 
-def _transfer(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+def _transfer(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
     if d["department"] == c.department and d.get("assignee") in (None, c.assignee):
         raise NotAllowed(_("The complaint is already there: name another department or person."))
     change = Change(data={"reason": d["reason"]})
@@ -205,20 +211,28 @@ def _transfer(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Ch
     return change
 
 
-def _investigate(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+def _staff(actor: Actor) -> User:
+    """The person taking a staff action (rules the customer may take never come here)."""
+    if actor is None:
+        raise Forbidden(_("Only staff may do this."))
+    return actor
+
+
+def _investigate(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
     change = Change()
+    staff = _staff(actor)
     if c.assignee is None:
         # L5 责任到人: whoever starts the investigation holds the case until it is assigned.
-        change.set(c, "assignee", actor)
+        change.set(c, "assignee", staff)
         if c.department is None:
-            first = actor.departments.order_by("code").first()
+            first = staff.departments.order_by("code").first()
             if first is not None:
                 change.set(c, "department", first)
-        change.data["assignee"] = actor.username
+        change.data["assignee"] = staff.username
     return change
 
 
-def _set_remedy(c: Complaint, actor: User, d: dict[str, Any], change: Change) -> None:
+def _set_remedy(c: Complaint, actor: Actor, d: dict[str, Any], change: Change) -> None:
     change.set(c, "remedy_type", d["remedy_type"])
     change.set(c, "remedy_amount", d.get("remedy_amount"))
     change.set(c, "remedy_description", d["remedy_description"])
@@ -246,7 +260,7 @@ def _exceeds_authority(actor: User, amount: Decimal | None) -> Decimal | None:
     return None
 
 
-def _request_approval(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+def _request_approval(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
     change = Change()
     _set_remedy(c, actor, d, change)
     change.set(c, "remedy_status", RemedyStatus.PENDING_APPROVAL)
@@ -254,10 +268,11 @@ def _request_approval(c: Complaint, actor: User, d: dict[str, Any], now: datetim
     return change
 
 
-def _approve_remedy(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
-    if c.remedy_proposed_by_id == actor.pk:
+def _approve_remedy(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
+    staff = _staff(actor)
+    if c.remedy_proposed_by_id == staff.pk:
         raise NotAllowed(_("A remedy cannot be approved by the person who asked for approval."))
-    authority = _exceeds_authority(actor, c.remedy_amount)
+    authority = _exceeds_authority(staff, c.remedy_amount)
     if authority is not None:
         raise NotAllowed(
             _("¥%(amount)s is above your authority of ¥%(authority)s.")
@@ -274,12 +289,12 @@ def _approve_remedy(c: Complaint, actor: User, d: dict[str, Any], now: datetime)
     if d.get("note"):
         change.data["note"] = d["note"]
     change.set(c, "remedy_status", RemedyStatus.PROPOSED)
-    change.set(c, "remedy_approved_by", actor)
+    change.set(c, "remedy_approved_by", staff)
     return change
 
 
-def _propose_remedy(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
-    authority = _exceeds_authority(actor, d.get("remedy_amount"))
+def _propose_remedy(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
+    authority = _exceeds_authority(_staff(actor), d.get("remedy_amount"))
     if authority is not None:
         # L7: amounts above a handler's authority need a manager's approval first.
         raise NotAllowed(
@@ -296,20 +311,20 @@ def _propose_remedy(c: Complaint, actor: User, d: dict[str, Any], now: datetime)
     return change
 
 
-def _customer_accept(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+def _customer_accept(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
     change = Change(data={"note": d["note"]} if d.get("note") else {})
     change.set(c, "remedy_status", RemedyStatus.ACCEPTED)
     return change
 
 
-def _customer_reject(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+def _customer_reject(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
     change = Change(data={"reason": d["reason"]})
     change.set(c, "remedy_status", RemedyStatus.REJECTED)
     change.set(c, "rejections", c.rejections + 1)
     return change
 
 
-def _start_remedy(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+def _start_remedy(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
     change = Change()
     change.set(c, "remedy_status", RemedyStatus.IN_PROGRESS)
     if d.get("remedy_due"):
@@ -320,7 +335,7 @@ def _start_remedy(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -
     return change
 
 
-def _resolve(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+def _resolve(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
     change = Change(notify_customer="resolved")
     for name in ("responsibility", "root_cause", "corrective_action", "resolution"):
         if d.get(name):
@@ -338,7 +353,7 @@ def _resolve(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Cha
     return change
 
 
-def _close(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+def _close(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
     change = Change()
     change.set(c, "closure", Closure.RESOLVED)
     change.set(c, "closed_at", now)
@@ -350,7 +365,7 @@ def _close(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Chang
     return change
 
 
-def _reopen(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+def _reopen(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
     change = Change(data={"reason": d["reason"], "closure": c.closure})
     change.set(c, "reopens", c.reopens + 1)
     change.set(c, "closure", "")
@@ -363,7 +378,7 @@ def _reopen(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Chan
     return change
 
 
-def _mark_invalid(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+def _mark_invalid(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
     change = Change(data={"reason": d["reason"]}, notify_customer="invalid")
     change.set(c, "closure", Closure.INVALID)
     change.set(c, "closure_reason", d["reason"])
@@ -372,12 +387,12 @@ def _mark_invalid(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -
     return change
 
 
-def _merge(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+def _merge(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
     reference = d["target"]
     if reference == c.reference:
         raise NotAllowed(_("A complaint cannot be merged into itself."))
     try:
-        target = get_complaint_for_user(actor, reference)
+        target = get_complaint_for_user(_staff(actor), reference)
     except Complaint.DoesNotExist:
         raise InvalidInput.one("target", _("No complaint %(ref)s.") % {"ref": reference}) from None
     if not target.is_open:
@@ -390,7 +405,7 @@ def _merge(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Chang
     return change
 
 
-def _escalate(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+def _escalate(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
     if d["level"] <= c.escalation_level:
         raise NotAllowed(
             _("The complaint is already at escalation level %(level)s.")
@@ -403,7 +418,7 @@ def _escalate(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Ch
     return change
 
 
-def _reply(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+def _reply(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
     # The checks ran in the form; what they found and why it was sent anyway are kept (§5).
     data: dict[str, Any] = {"text": d["text"], "findings": d.get("findings", [])}
     if d.get("override_reason"):
@@ -413,7 +428,7 @@ def _reply(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Chang
     return Change(data=data, notify_customer="message")
 
 
-def _extend(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+def _extend(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
     # The form checked the extension against the policy; the clock moves in after_action().
     return Change(
         data={
@@ -425,7 +440,7 @@ def _extend(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Chan
     )
 
 
-def _acknowledge_alert(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+def _acknowledge_alert(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
     raised = c.alert_raised_at.isoformat() if c.alert_raised_at else None
     change = Change(
         data={"flags": c.alerted_flags.split(), "level": c.alert_level, "raised_at": raised}
@@ -437,7 +452,7 @@ def _acknowledge_alert(c: Complaint, actor: User, d: dict[str, Any], now: dateti
     return change
 
 
-def _note(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change:
+def _note(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
     internal = bool(d.get("internal"))
     return Change(
         data={"text": d["text"], "internal": internal},
@@ -449,7 +464,7 @@ def _note(c: Complaint, actor: User, d: dict[str, Any], now: datetime) -> Change
 
 
 def _remedy_is(*statuses: RemedyStatus) -> Precondition:
-    def check(c: Complaint, actor: User) -> str | None:
+    def check(c: Complaint, actor: Actor) -> str | None:
         if c.remedy_status in statuses:
             return None
         return {
@@ -461,11 +476,11 @@ def _remedy_is(*statuses: RemedyStatus) -> Precondition:
     return check
 
 
-def _alert_open(c: Complaint, actor: User) -> str | None:
+def _alert_open(c: Complaint, actor: Actor) -> str | None:
     return None if c.alert_raised_at is not None else _("No risk alert is waiting.")
 
 
-def _extendable(c: Complaint, actor: User) -> str | None:
+def _extendable(c: Complaint, actor: Actor) -> str | None:
     from kesu.sla.selectors import policy_by_id
 
     policy = policy_by_id(c.policy_id)
@@ -474,7 +489,7 @@ def _extendable(c: Complaint, actor: User) -> str | None:
     return None
 
 
-def _not_duplicate(c: Complaint, actor: User) -> str | None:
+def _not_duplicate(c: Complaint, actor: Actor) -> str | None:
     if c.closure == Closure.DUPLICATE:
         return _("A merged duplicate cannot be reopened: reopen %(ref)s instead.") % {
             "ref": c.merged_into.reference if c.merged_into else "?"
@@ -528,6 +543,7 @@ RULES: dict[Action, Rule] = {
         _customer_accept,
         True,
         _remedy_is(RemedyStatus.PROPOSED),
+        by_customer=True,
     ),
     Action.CUSTOMER_REJECT: Rule(
         frozenset({State.AWAITING_CUSTOMER}),
@@ -537,6 +553,7 @@ RULES: dict[Action, Rule] = {
         _customer_reject,
         True,
         _remedy_is(RemedyStatus.PROPOSED),
+        by_customer=True,
     ),
     Action.START_REMEDY: Rule(
         frozenset({State.AWAITING_CUSTOMER}),
@@ -557,7 +574,13 @@ RULES: dict[Action, Rule] = {
         _remedy_is(RemedyStatus.ACCEPTED, RemedyStatus.IN_PROGRESS),
     ),
     Action.CLOSE: Rule(
-        frozenset({State.RESOLVED}), State.CLOSED, OPERATORS, CloseForm, _close, True
+        frozenset({State.RESOLVED}),
+        State.CLOSED,
+        OPERATORS,
+        CloseForm,
+        _close,
+        True,
+        by_customer=True,
     ),
     Action.REOPEN: Rule(
         frozenset({State.RESOLVED, State.CLOSED}),
@@ -567,6 +590,7 @@ RULES: dict[Action, Rule] = {
         _reopen,
         True,
         _not_duplicate,
+        by_customer=True,
     ),
     Action.MARK_INVALID: Rule(OPEN, State.CLOSED, HANDLERS, ReasonForm, _mark_invalid, True),
     Action.MERGE: Rule(OPEN, State.CLOSED, OPERATORS, MergeForm, _merge, True),
@@ -608,6 +632,12 @@ def why_not(complaint: Complaint, action: Action, actor: User) -> str | None:
             "role": actor.get_role_display(),
             "action": action_label(action.value),
         }
+    return _why_not_now(complaint, action, actor)
+
+
+def _why_not_now(complaint: Complaint, action: Action, actor: Actor) -> str | None:
+    """What in the complaint's state or circumstances stops the action (None: nothing)."""
+    rule = RULES[action]
     if complaint.state not in rule.from_states:
         return _("“%(action)s” is not possible while the complaint is %(state)s.") % {
             "action": action_label(action.value),
@@ -629,7 +659,7 @@ SCALARS = (str, int, float, bool, type(None), Decimal, datetime)
 
 
 def _validate(
-    rule: Rule, action: Action, complaint: Complaint, actor: User, data: Mapping[str, Any]
+    rule: Rule, action: Action, complaint: Complaint, actor: Actor, data: Mapping[str, Any]
 ) -> dict[str, Any]:
     form_class = rule.form
     known = set(form_class.base_fields)
@@ -673,6 +703,26 @@ def perform(
     `notify_customer=False` keeps it from messaging the customer, for importers replaying
     history and for demo data; pages and the API never pass them.
     """
+    return _perform(complaint, action, actor, at=at, notify_customer=notify_customer, data=data)
+
+
+def perform_unattended(complaint: Complaint, action: str, **data: Any) -> Event:
+    """Take an action with no staff member: the customer's own (accepting or rejecting a remedy
+    on the tracking page, answering the survey) or Kesu's (closing a case whose follow-up timed
+    out). Only rules marked `by_customer` allow it; the caller has checked the customer's code.
+    The Event has no actor, which is how the timeline tells these steps from staff's."""
+    return _perform(complaint, action, None, at=None, notify_customer=True, data=data)
+
+
+def _perform(
+    complaint: Complaint,
+    action: str,
+    actor: Actor,
+    *,
+    at: datetime | None,
+    notify_customer: bool,
+    data: Mapping[str, Any],
+) -> Event:
     rule = rule_for(action)
     action = Action(action)
     now = at or timezone.now()
@@ -682,11 +732,15 @@ def perform(
             .select_related("department", "assignee", "customer")
             .get(pk=complaint.pk)
         )
-        if not can_view(actor, locked):
-            raise NotFound(_("No such complaint."))
-        if actor.role not in rule.roles:
-            raise Forbidden(why_not(locked, action, actor) or "")
-        reason = why_not(locked, action, actor)
+        if actor is None:
+            if not rule.by_customer:
+                raise Forbidden(_("Only staff may do this."))
+        else:
+            if not can_view(actor, locked):
+                raise NotFound(_("No such complaint."))
+            if actor.role not in rule.roles:
+                raise Forbidden(why_not(locked, action, actor) or "")
+        reason = _why_not_now(locked, action, actor)
         if reason is not None:
             raise NotAllowed(reason)
         cleaned = _validate(rule, action, locked, actor, data)
@@ -714,8 +768,14 @@ def perform(
             data=change.data,
             customer_visible=visible,
         )
+        link = None
+        if action == Action.RESOLVE and notify_customer:
+            # L8: the "resolved" message carries the satisfaction survey's link.
+            from kesu.surveys.services import start_survey  # surveys drives the workflow too
+
+            link = start_survey(locked, now=now)
         if change.notify_customer and notify_customer:
-            notify.notify_customer(locked, change.notify_customer, event=event)
+            notify.notify_customer(locked, change.notify_customer, event=event, link=link)
             wake_after_commit()
         # E2: a call note or a contact summary that carries a regulator, media, legal or
         # safety signal alerts the escalation group, as the customer's own words do.

@@ -15,7 +15,13 @@ from kesu.complaints.models import Complaint
 from kesu.complaints.selectors import customer_timeline, get_complaint_for_customer
 from kesu.errors import NotFound
 from kesu.intake import ratelimit
-from kesu.intake.services import fingerprint, parse_incoming, receive_message, receive_once
+from kesu.intake.services import (
+    decide_remedy,
+    fingerprint,
+    parse_incoming,
+    receive_message,
+    receive_once,
+)
 
 router = Router(tags=["public"])
 
@@ -145,3 +151,63 @@ def add_message(
     receive_message(complaint, text=payload.text)
     complaint.refresh_from_db()
     return Status(201, tracking_json(complaint))
+
+
+class DecisionIn(Schema):
+    accept: bool = Field(..., description="true: carry out the proposal; false: reject it")
+    reason: str | None = Field(None, description="Why not (required to reject)")
+
+    model_config = {"extra": "forbid"}
+
+
+@router.post(
+    "/complaints/{reference}/decision",
+    response={200: TrackingOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    summary="The customer accepts or rejects the proposed remedy (tracking token)",
+)
+def decide(
+    request: HttpRequest, reference: str, payload: DecisionIn, token: str = ""
+) -> dict[str, Any]:
+    ratelimit.check(request, "intake")
+    try:
+        complaint = get_complaint_for_customer(reference, token)
+    except Complaint.DoesNotExist:
+        raise NotFound(_("No complaint with this reference and token.")) from None
+    decide_remedy(complaint, accept=payload.accept, reason=payload.reason or "")
+    complaint.refresh_from_db()
+    return tracking_json(complaint)
+
+
+class SurveyIn(Schema):
+    resolved: bool
+    score: int = Field(..., description="Satisfaction, 1 (not at all) to 5 (very)")
+    comment: str | None = None
+
+    model_config = {"extra": "forbid"}
+
+
+class SurveyOut(Schema):
+    reference: str
+    status: str
+    reopened: bool
+
+
+@router.post(
+    "/complaints/{reference}/survey",
+    response={200: SurveyOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    summary="The customer answers the satisfaction survey (the code from its link, `t`)",
+)
+def answer(request: HttpRequest, reference: str, payload: SurveyIn, t: str = "") -> dict[str, Any]:
+    from kesu.surveys.models import Survey
+    from kesu.surveys.services import answer_survey, survey_for_customer
+
+    ratelimit.check(request, "intake")
+    try:
+        survey = survey_for_customer(reference, t)
+    except Survey.DoesNotExist:
+        raise NotFound(_("No survey with this reference and code.")) from None
+    answer_survey(survey, resolved=payload.resolved, score=payload.score,
+                  comment=payload.comment or "")  # fmt: skip
+    complaint = Complaint.objects.get(pk=survey.complaint_id)
+    return {"reference": complaint.reference, "status": complaint.state,
+            "reopened": complaint.state == "investigating"}  # fmt: skip

@@ -38,7 +38,7 @@ from kesu.complaints.models import (
 )
 from kesu.complaints.selectors import hash_token
 from kesu.complaints.services import files_removed_on_error
-from kesu.complaints.workflow import perform
+from kesu.complaints.workflow import perform, perform_unattended
 from kesu.customers.contact import normalise_email, normalise_phone
 from kesu.customers.models import Customer, Tier
 from kesu.customers.services import find_or_create_customer
@@ -662,3 +662,22 @@ def receive_message(
             locked.save(update_fields=[*moved.fields, "updated_at"])
         clocks.raise_alert(locked, locked.flags.split(), cause="customer_message", now=now)
     return event
+
+
+# --- The customer decides on a proposed remedy (L7) ----------------------------------------------
+
+
+def decide_remedy(complaint: Complaint, *, accept: Any, reason: Any = "") -> Event:
+    """The customer accepts or rejects the remedy proposed to them (tracking page or API).
+
+    A rejection needs the reason and returns the case to investigating (the workflow's
+    customer_reject); the caller has checked the customer's tracking code.
+    """
+    if not isinstance(accept, bool):
+        raise InvalidInput.one("accept", _("Say whether you accept the proposal (true or false)."))
+    if accept:
+        return perform_unattended(complaint, "customer_accept")
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise InvalidInput.one("reason", _("Tell us why, so that we can propose something better."))
+    return perform_unattended(complaint, "customer_reject", reason=reason)

@@ -16,12 +16,18 @@ from django.utils.translation import gettext as _
 from kesu.accounts.models import User
 from kesu.complaints import attachments as files
 from kesu.complaints.events import describe_for_customer, kind_label_for_customer
-from kesu.complaints.models import Complaint
+from kesu.complaints.models import Complaint, RemedyStatus, State
 from kesu.complaints.selectors import customer_timeline, get_complaint_for_customer
 from kesu.errors import InvalidInput, KesuError
 from kesu.intake import ratelimit
 from kesu.intake.forms import PublicComplaintForm, StaffComplaintForm
-from kesu.intake.services import fingerprint, parse_incoming, receive_message, receive_once
+from kesu.intake.services import (
+    decide_remedy,
+    fingerprint,
+    parse_incoming,
+    receive_message,
+    receive_once,
+)
 
 
 def _submitted(request: HttpRequest, form_class: type[PublicComplaintForm]) -> dict[str, Any]:
@@ -95,8 +101,13 @@ def track(request: HttpRequest, reference: str) -> HttpResponse:
     error, status = "", 200
     if request.method == "POST":
         ratelimit.check(request, "intake")
+        decision = request.POST.get("decision")
         try:
-            receive_message(complaint, text=request.POST.get("text", ""))
+            if decision in ("accept", "reject"):
+                decide_remedy(complaint, accept=decision == "accept",
+                              reason=request.POST.get("reason", ""))  # fmt: skip
+            else:
+                receive_message(complaint, text=request.POST.get("text", ""))
         except KesuError as failure:
             error = (
                 failure.errors[0].message if isinstance(failure, InvalidInput) else failure.detail
@@ -114,8 +125,11 @@ def track(request: HttpRequest, reference: str) -> HttpResponse:
         "timeline": timeline,
         "token": token,
         "new": request.GET.get("new") == "1",
-        "message_error": error,
+        "message_error": error if not request.POST.get("decision") else "",
         "message_text": request.POST.get("text", "") if error else "",
+        "decision_error": error if request.POST.get("decision") else "",
+        "deciding": complaint.state == State.AWAITING_CUSTOMER
+        and complaint.remedy_status == RemedyStatus.PROPOSED,
     }
     return render(request, "intake/track.html", context, status=status)
 

@@ -60,8 +60,11 @@ def notify_customer(
     event: Event | None = None,
     token: str | None = None,
     batch: rows.Batch | None = None,
+    link: str | None = None,
 ) -> list[OutboxMessage]:
-    """Queue the customer's message of this kind by email, or by SMS when there is no email."""
+    """Queue the customer's message of this kind by email, or by SMS when there is no email.
+
+    `link` is a page the message invites the customer to (the satisfaction survey)."""
     if kind not in CUSTOMER_KINDS:
         raise ValueError(f"unknown customer message kind {kind!r}")
     customer = complaint.customer
@@ -71,6 +74,7 @@ def notify_customer(
         "event": event,
         "data": event.data if event else {},
         "tracking_url": tracking_url(complaint, token),
+        "link": link,
         "org_name": settings.KESU_ORG_NAME,
     }
     messages: list[OutboxMessage] = []
@@ -113,7 +117,9 @@ def retry(messages: QuerySet[OutboxMessage]) -> int:
 
 # --- Staff: warnings, breaches, escalations and risk alerts ---------------------------------------
 
-STAFF_KINDS = ("sla_warning", "sla_breach", "sla_escalation", "risk_alert")
+STAFF_KINDS = (
+    "sla_warning", "sla_breach", "sla_escalation", "risk_alert", "survey_unsatisfied", "callback",
+)  # fmt: skip
 
 
 def case_url(complaint: Complaint) -> str:
@@ -135,6 +141,8 @@ def staff_text(kind: str, complaint: Complaint, data: dict[str, Any]) -> tuple[s
         "sla_breach": _("%(ref)s: %(target)s overdue since %(due)s"),
         "sla_escalation": _("%(ref)s escalated to level %(level)s: %(target)s overdue"),
         "risk_alert": _("Risk alert %(ref)s: %(flags)s — acknowledge by %(due)s"),
+        "survey_unsatisfied": _("%(ref)s reopened: the customer is not satisfied"),
+        "callback": _("Call back about %(ref)s by %(due)s (no answer to the survey)"),
     }[kind] % facts
     lines = [complaint.subject, case_url(complaint)]
     if data.get("reassigned_to"):

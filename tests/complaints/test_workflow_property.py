@@ -70,7 +70,10 @@ def valid_data(action: Action, draw_level: int, target: str, internal: bool) -> 
         Action.MARK_INVALID: {"reason": "经核实不属实"},
         Action.MERGE: {"target": target},
         Action.ESCALATE: {"level": 1 + draw_level % 3, "reason": "客户扬言投诉到12315"},
-        Action.REPLY: {"text": "非常抱歉给您带来不便，12月5日前答复您。", "override_reason": "回访"},
+        Action.REPLY: {
+            "text": "非常抱歉给您带来不便，12月5日前答复您。",
+            "override_reason": "已核",
+        },
         Action.EXTEND: {"allowed": "30d", "reason": "需要第三方检测报告"},
         Action.ACKNOWLEDGE_ALERT: {"note": "已知悉，专家跟进"},
         Action.NOTE: {"text": "跟进备注", "internal": internal},
