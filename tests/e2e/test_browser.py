@@ -1,5 +1,6 @@
-"""One complaint through a real browser: the customer files it, a handler works it to
-resolution in the workspace, and the customer's tracking page shows it resolved."""
+"""One complaint through a real browser: the customer files it; a handler works it in the
+workspace; the customer rejects the first proposal and accepts the second on the tracking page;
+the tracking page shows it resolved; the customer rates it 1 in the survey and it reopens."""
 
 from __future__ import annotations
 
@@ -104,7 +105,27 @@ def test_customer_files_handler_resolves_customer_sees_it(live_server, people, b
         {"remedy_description": "免费更换新内胆，三个工作日内寄出。", "remedy_amount": "0"},
         {"remedy_type": "replacement"},
     )
-    act("customer_accept")
+    # The customer rejects the proposal on the tracking page: back to investigating.
+    page.goto(tracking_url)
+    page.locator("[data-testid=decision]").wait_for()
+    page.fill("#id_reason", "我要退款，不要换内胆。")
+    page.click("[data-testid=reject]")
+    page.wait_for_load_state()
+    assert "state-investigating" in page.locator("[data-testid=status]").get_attribute("class")
+
+    # The handler proposes a refund, which the customer accepts.
+    staff.reload()
+    act(
+        "propose_remedy",
+        {"remedy_description": "全额退款，三个工作日内原路退回。", "remedy_amount": "399"},
+        {"remedy_type": "refund"},
+    )
+    page.goto(tracking_url)
+    page.click("[data-testid=accept]")
+    page.wait_for_load_state()
+    assert page.locator("[data-testid=decision]").count() == 0
+
+    staff.reload()
     act(
         "resolve",
         {"root_cause": "该批次内胆涂层工艺不良。", "corrective_action": "通知质量部抽检同批次。"},
@@ -118,3 +139,18 @@ def test_customer_files_handler_resolves_customer_sees_it(live_server, people, b
     status = page.locator("[data-testid=status]")
     assert "state-resolved" in status.get_attribute("class")
     assert page.locator(".timeline li").count() >= 5
+
+    # The "resolved" message carried the survey's link; the customer rates 1: it reopens.
+    from kesu.notify.models import OutboxMessage
+
+    body = OutboxMessage.objects.get(complaint__reference=reference, kind="resolved").body
+    link = re.search(r"/survey/[^\s]+", body)
+    assert link, body
+    page.goto(f"{base}{link.group(0)}")
+    page.check("input[name=resolved][value=no]")
+    page.check("input[name=score][value='1']")
+    page.fill("#id_comment", "退款到现在还没到账。")
+    page.click("[data-testid=survey-send]")
+    page.locator("[data-testid=survey-thanks]").wait_for()
+    page.goto(tracking_url)
+    assert "state-investigating" in page.locator("[data-testid=status]").get_attribute("class")
