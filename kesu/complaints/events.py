@@ -113,6 +113,7 @@ def kind_label(kind: str) -> str:
         "risk_alert": _("Risk alert"),
         "risk_alert_acknowledged": _("Risk alert acknowledged"),
         "reply": _("Reply to the customer"),
+        "profile": _("Customer profile"),
         "survey_answered": _("Satisfaction survey answered"),
         "callback_created": _("Callback planned"),
         "callback_done": _("Callback made"),
@@ -144,6 +145,7 @@ def action_label(action: str) -> str:
         "extend": _("Extend the deadline"),
         "acknowledge_alert": _("Acknowledge the risk alert"),
         "reply": _("Reply to the customer"),
+        "profile": _("Mark the customer's profile"),
         "note": _("Add note"),
     }
     return str(labels.get(action, action))
@@ -263,6 +265,11 @@ def describe(event: Event, names: Directory | None = None) -> str:
         return str(d.get("text", ""))
     if kind == "attachment_added":
         return ", ".join(d.get("files", []))
+    if kind == "profile":
+        from kesu.customers.models import Profile
+
+        text = f"{_label(Profile, d.get('from'))} → {_label(Profile, d.get('to'))}"
+        return f"{text}. {d['reason']}" if d.get("reason") else text
     if kind in ("reply", "survey_answered", "callback_created", "callback_done"):
         return _describe_follow_up(kind, d, names)
     return _describe_sla(kind, d, names)

@@ -372,6 +372,22 @@ class ReplyForm(ActionForm):
         return data
 
 
+class ProfileForm(ActionForm):
+    """The customer's difficult-customer profile (DOMAIN §4); empty clears it."""
+
+    profile = forms.ChoiceField(label=_("Profile"), required=False)
+    reason = _text(_("Why"), required=False, max_length=500)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from kesu.customers.models import Profile
+
+        picker = self.fields["profile"]
+        assert isinstance(picker, forms.ChoiceField)
+        picker.choices = [("", _("None")), *Profile.choices]
+        picker.initial = self.complaint.customer.profile
+
+
 class NoteForm(ActionForm):
     text = _text(_("Note"))
     internal = forms.BooleanField(

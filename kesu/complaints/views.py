@@ -21,7 +21,11 @@ from kesu.complaints.events import Directory, action_label, describe, kind_label
 from kesu.complaints.forms import REFERENCE_RE, QueueFilterForm
 from kesu.complaints.models import AccessLog, Complaint, State
 from kesu.complaints.workflow import Action, allowed_actions, perform, rule_for
+from kesu.customers.models import Profile
 from kesu.errors import InvalidInput, KesuError
+from kesu.knowledge.advice import advice_for, suggested_profile
+from kesu.knowledge.selectors import can_write, scripts_for, similar_resolved
+from kesu.knowledge.services import is_resolved
 from kesu.notify.services import mark_read
 from kesu.sla.selectors import clock_rows
 from kesu.triage.duplicates import duplicate_candidates
@@ -96,6 +100,24 @@ def _reference_lookup(request: HttpRequest) -> HttpResponse | None:
     return redirect(url)
 
 
+def _knowledge(user: User, complaint: Complaint) -> dict[str, Any]:
+    """The knowledge base beside the case: similar resolved cases, scripts, how to handle."""
+    chosen = complaint.customer.profile
+    profile = chosen or suggested_profile(complaint)
+    return {
+        "similar": similar_resolved(complaint, among=selectors.complaints_visible_to(user))
+        if complaint.is_open
+        else [],
+        "scripts": scripts_for(category=complaint.category, language=complaint.language)
+        if complaint.category
+        else [],
+        "advice": advice_for(profile),
+        "advice_label": Profile(profile).label if profile else "",
+        "advice_suggested": bool(profile) and not chosen,
+        "can_promote": can_write(user) and is_resolved(complaint),
+    }
+
+
 def case_context(request: HttpRequest, complaint: Complaint, **extra: Any) -> dict[str, Any]:
     user = _staff(request)
     timeline = list(selectors.staff_timeline(complaint))
@@ -117,6 +139,7 @@ def case_context(request: HttpRequest, complaint: Complaint, **extra: Any) -> di
         "can_merge": Action.MERGE in allowed,
         "states": State.choices,
         "clocks": clock_rows(complaint.pk),
+        **_knowledge(user, complaint),
         "now": timezone.now(),
         **extra,
     }

@@ -35,6 +35,7 @@ from kesu.complaints.forms import (
     NoDataForm,
     NoteForm,
     NoteOnlyForm,
+    ProfileForm,
     ReasonForm,
     RemedyForm,
     ReplyForm,
@@ -78,6 +79,7 @@ class Action(StrEnum):
     MERGE = "merge"
     ESCALATE = "escalate"
     REPLY = "reply"
+    PROFILE = "profile"
     EXTEND = "extend"
     ACKNOWLEDGE_ALERT = "acknowledge_alert"
     NOTE = "note"
@@ -428,6 +430,20 @@ def _reply(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Chan
     return Change(data=data, notify_customer="message")
 
 
+def _profile(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
+    # The profile belongs to the customer; the event on this case says who set it and why.
+    customer = c.customer
+    before, after = customer.profile, d.get("profile") or ""
+    if before == after:
+        raise NotAllowed(_("The customer already has this profile."))
+    customer.profile = after
+    customer.save(update_fields=["profile"])
+    data = {"from": before, "to": after}
+    if d.get("reason"):
+        data["reason"] = d["reason"]
+    return Change(data=data)
+
+
 def _extend(c: Complaint, actor: Actor, d: dict[str, Any], now: datetime) -> Change:
     # The form checked the extension against the policy; the clock moves in after_action().
     return Change(
@@ -595,6 +611,7 @@ RULES: dict[Action, Rule] = {
     Action.MARK_INVALID: Rule(OPEN, State.CLOSED, HANDLERS, ReasonForm, _mark_invalid, True),
     Action.MERGE: Rule(OPEN, State.CLOSED, OPERATORS, MergeForm, _merge, True),
     Action.ESCALATE: Rule(OPEN, None, OPERATORS, EscalateForm, _escalate, False),
+    Action.PROFILE: Rule(ALL_STATES, None, OPERATORS, ProfileForm, _profile, False),
     Action.REPLY: Rule(OPEN | {State.RESOLVED}, None, OPERATORS, ReplyForm, _reply, True),
     Action.EXTEND: Rule(OPEN, None, APPROVERS, ExtendForm, _extend, True, _extendable),
     Action.ACKNOWLEDGE_ALERT: Rule(

@@ -13,6 +13,17 @@ class Tier(models.TextChoices):
     WALK_IN = "walk_in", pgettext_lazy("customer tier", "Walk-in")
 
 
+class Profile(models.TextChoices):
+    """Difficult-customer profiles (DOMAIN §4), each with its own advice (kesu.knowledge)."""
+
+    EMOTIONAL = "emotional", _("Emotional")
+    JUSTICE_DRIVEN = "justice_driven", _("Justice-driven")
+    PREPARED = "prepared", _("Prepared")
+    PUBLICITY_POWER = "publicity_power", _("Has publicity power")
+    PROFESSIONAL = "professional", _("Professional complainant")
+    MALICIOUS = "malicious", _("Malicious or irrational")
+
+
 class Customer(models.Model):
     name = models.CharField(_("full name"), max_length=100, blank=True)
     # The primary phone (E.164) and email, kept beside the contact rows so that lists and
@@ -23,6 +34,10 @@ class Customer(models.Model):
     language = models.CharField(_("language"), max_length=10, default="zh-hans")
     complaint_count = models.PositiveIntegerField(_("complaints"), default=0)
     last_complaint_at = models.DateTimeField(_("last complaint"), null=True, blank=True)
+    # Set by staff on a case page (the `profile` action, which records who and when).
+    profile = models.CharField(
+        _("difficult-customer profile"), max_length=20, choices=Profile.choices, blank=True
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

@@ -74,6 +74,7 @@ def valid_data(action: Action, draw_level: int, target: str, internal: bool) -> 
             "text": "非常抱歉给您带来不便，12月5日前答复您。",
             "override_reason": "已核",
         },
+        Action.PROFILE: {"profile": ["emotional", "prepared"][draw_level % 2], "reason": "激动"},
         Action.EXTEND: {"allowed": "30d", "reason": "需要第三方检测报告"},
         Action.ACKNOWLEDGE_ALERT: {"note": "已知悉，专家跟进"},
         Action.NOTE: {"text": "跟进备注", "internal": internal},

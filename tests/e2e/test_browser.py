@@ -141,9 +141,14 @@ def test_customer_files_handler_resolves_customer_sees_it(live_server, people, b
     assert page.locator(".timeline li").count() >= 5
 
     # The "resolved" message carried the survey's link; the customer rates 1: it reopens.
+    from django.db import connection
+
     from kesu.notify.models import OutboxMessage
 
     body = OutboxMessage.objects.get(complaint__reference=reference, kind="resolved").body
+    # Inside Playwright's event loop that read opened a connection of its own: close it, or
+    # PostgreSQL's test database cannot be dropped at the end.
+    connection.close()
     link = re.search(r"/survey/[^\s]+", body)
     assert link, body
     page.goto(f"{base}{link.group(0)}")
