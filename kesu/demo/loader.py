@@ -26,7 +26,9 @@ from kesu.demo import scenarios as text
 from kesu.demo.scenarios import Scenario
 from kesu.errors import KesuError
 from kesu.intake.services import parse_incoming, receive
+from kesu.knowledge import services as knowledge
 from kesu.notify.services import mark_read
+from kesu.surveys.services import start_survey
 from kesu.triage import services as triage
 
 DEPARTMENTS = {
@@ -404,6 +406,26 @@ class DemoBuilder:
             story.do("propose_remedy", handler, **remedy)
         return True
 
+    def knowledge(self) -> None:
+        """Published articles for the common categories, and two resolved cases promoted."""
+        manager = self.people["manager"]
+        for kind, categories, title, body in text.ARTICLES:
+            article = knowledge.create_article(
+                actor=manager, title=title, body=body, kind=kind, language="zh-hans",
+                categories=categories, change_note="初稿",
+            )  # fmt: skip
+            knowledge.set_status(article=article, actor=manager, status="published")
+        resolved = Complaint.objects.filter(state="closed", closure="resolved",
+                                            satisfaction__gte=4).order_by("-closed_at")  # fmt: skip
+        for complaint in resolved[:2]:
+            knowledge.promote_to_case(complaint=complaint, actor=manager)
+
+    def follow_up(self) -> None:
+        """Surveys for the cases resolved but not yet closed, as resolving them would have sent."""
+        for complaint in Complaint.objects.filter(state="resolved"):
+            assert complaint.resolved_at is not None
+            start_survey(complaint, now=complaint.resolved_at)
+
     def complaints(self, count: int, days: int) -> int:
         moments = sorted(
             self.now - timedelta(days=days) * (self.rng.random() ** 1.4) for _ in range(count)
@@ -425,6 +447,8 @@ def load(*, count: int = 300, days: int = 60, seed: int = 2026) -> int:
     with transaction.atomic():
         builder.organisation()
         loaded = builder.complaints(count, days)
+        builder.knowledge()
+        builder.follow_up()
         # The categories the demo managers confirmed train the first classifier, so that a
         # complaint filed in the demo gets a category with its confidence and reasons.
         texts, labels = triage.confirmed_examples()
