@@ -81,7 +81,7 @@ class ReplyTemplate(models.Model):
     # A category code of the triage taxonomy; empty: for every category.
     category = models.CharField(_("category"), max_length=40, blank=True)
     body = models.TextField(_("text"), validators=[validate_template_body])
-    position = models.PositiveSmallIntegerField(_("order"), default=100)
+    position = models.PositiveSmallIntegerField(_("position"), default=100)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

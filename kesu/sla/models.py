@@ -107,7 +107,7 @@ class Policy(Bilingual):
     always exists (it cannot be deactivated or deleted).
     """
 
-    position = models.PositiveSmallIntegerField(_("order"), default=100)
+    position = models.PositiveSmallIntegerField(_("position"), default=100)
     is_active = models.BooleanField(_("active"), default=True)
     is_default = models.BooleanField(_("default policy"), default=False)
     grades = models.CharField(_("grades"), max_length=20, blank=True,

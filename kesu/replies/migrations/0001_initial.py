@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                 ('language', models.CharField(choices=[('zh', 'Chinese'), ('en', 'English')], max_length=2, verbose_name='language')),
                 ('category', models.CharField(blank=True, max_length=40, verbose_name='category')),
                 ('body', models.TextField(validators=[kesu.replies.models.validate_template_body], verbose_name='text')),
-                ('position', models.PositiveSmallIntegerField(default=100, verbose_name='order')),
+                ('position', models.PositiveSmallIntegerField(default=100, verbose_name='position')),
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),
             ],
             options={

@@ -102,7 +102,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name_zh', models.CharField(max_length=100, verbose_name='name (Chinese)')),
                 ('name_en', models.CharField(blank=True, max_length=100, verbose_name='name (English)')),
-                ('position', models.PositiveSmallIntegerField(default=100, verbose_name='order')),
+                ('position', models.PositiveSmallIntegerField(default=100, verbose_name='position')),
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),
                 ('is_default', models.BooleanField(default=False, verbose_name='default policy')),
                 ('grades', models.CharField(blank=True, help_text='Codes separated by spaces, e.g. A B', max_length=20, verbose_name='grades')),
