@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from pathlib import Path
 
@@ -195,6 +196,14 @@ KESU_PUBLIC_RATE_LIMIT = env_int("KESU_PUBLIC_RATE_LIMIT", 30, minimum=0)
 # Trust X-Forwarded-For for the client address (only behind a proxy that sets it).
 KESU_TRUST_X_FORWARDED_FOR = env_bool("KESU_TRUST_X_FORWARDED_FOR", False)
 KESU_MAX_ATTACHMENT_BYTES = env_int("KESU_MAX_ATTACHMENT_MB", 10, minimum=1) * 1024 * 1024
+# A whole inbound email (with its attachments) larger than this is refused, and recorded.
+KESU_MAX_EMAIL_BYTES = env_int("KESU_MAX_EMAIL_MB", 25, minimum=1) * 1024 * 1024
+# Customers are matched by a keyed hash of their ID number (customers.contact.id_card_key).
+# Set it in production and keep it: a new key means no earlier ID matches any more. Without
+# it, a key is derived from SECRET_KEY (which must then be kept as well).
+KESU_ID_HASH_KEY = env_str("KESU_ID_HASH_KEY", "") or hashlib.sha256(
+    f"kesu.customers.id_card:{SECRET_KEY}".encode()
+).hexdigest()
 # Seconds between runs of the embedded background loop (outbox delivery, clean-ups).
 KESU_JOB_INTERVAL = env_int("KESU_JOB_INTERVAL", 5, minimum=1)
 # SMS: `log` writes them to the log (development); `http` posts {"to", "text"} as JSON to

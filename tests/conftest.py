@@ -91,7 +91,11 @@ ComplaintMaker = Callable[..., Complaint]
 
 @pytest.fixture
 def make_complaint(people: dict[str, User]) -> ComplaintMaker:
-    """A complaint received through the real intake; `actor=` logs it as staff."""
+    """A new complaint received through the real intake; `actor=` logs it as staff.
+
+    Each call opens its own complaint, even with the same customer and text (which intake
+    would otherwise join to the first: tests of that use receive() or the API directly).
+    """
 
     def make(actor: User | None = None, **fields: Any) -> Complaint:
         raw: dict[str, Any] = {
@@ -102,8 +106,8 @@ def make_complaint(people: dict[str, User]) -> ComplaintMaker:
         if actor is not None:
             raw["channel"] = "hotline"
         raw.update(fields)
-        received = receive(parse_incoming(raw, staff=actor is not None), actor=actor)
-        return received.complaint
+        incoming = parse_incoming(raw, staff=actor is not None)
+        return receive(incoming, actor=actor, join_repeats=False).complaint
 
     return make
 
@@ -112,7 +116,7 @@ def make_complaint(people: dict[str, User]) -> ComplaintMaker:
 def receive_public(db: None) -> Callable[..., Received]:
     def make(**fields: Any) -> Received:
         raw = {"description": "快递三天没到，客服不回复。", "email": "kehu@example.com", **fields}
-        return receive(parse_incoming(raw, staff=False), actor=None)
+        return receive(parse_incoming(raw, staff=False), actor=None, join_repeats=False)
 
     return make
 

@@ -151,6 +151,10 @@ class ComplaintOut(ComplaintSummaryOut):
 
 
 class CreatedComplaintOut(ComplaintOut):
+    created: bool = Field(
+        description="false: the same complaint from this customer was open, and this joined "
+        "it as a customer message (answered 200, without a token)"
+    )
     tracking_token: str
     tracking_url: str
 
@@ -513,7 +517,7 @@ class StaffComplaintIn(Schema):
 @router.post(
     "/complaints",
     auth=BearerAuth(),
-    response={201: CreatedComplaintOut, 403: ErrorOut, 422: ErrorOut},
+    response={201: CreatedComplaintOut, 200: CreatedComplaintOut, 403: ErrorOut, 422: ErrorOut},
     summary="Log a complaint (hotline, store counter, walk-in …); honours Idempotency-Key",
 )
 def create_complaint(request: HttpRequest, payload: StaffComplaintIn) -> Status[dict[str, Any]]:
@@ -527,9 +531,10 @@ def create_complaint(request: HttpRequest, payload: StaffComplaintIn) -> Status[
     )
     complaint = _complaint(request, answer["reference"])
     body = detail(complaint)
+    body["created"] = answer.get("created", True)  # answers stored before joins existed
     body["tracking_token"] = answer["tracking_token"]
     body["tracking_url"] = answer["tracking_url"]
-    return Status(201, body)
+    return Status(201 if body["created"] else 200, body)
 
 
 @router.get(

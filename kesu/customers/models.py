@@ -54,6 +54,8 @@ class ContactKind(models.TextChoices):
     WECHAT_OPENID = "wechat_openid", _("WeChat open-id")
     WECHAT_UNIONID = "wechat_unionid", _("WeChat union-id")
     EXTERNAL_ID = "external_id", _("External id")
+    # Never the number itself: a keyed hash (customers.contact.id_card_key), for matching only.
+    ID_CARD = "id_card", _("ID card (keyed hash)")
 
 
 class CustomerContact(models.Model):

@@ -22,19 +22,27 @@ def find_or_create_customer(
     tier: Tier | None = None,
     complaint_at: datetime | None = None,
     batch: rows.Batch | None = None,
+    identifiers: Sequence[tuple[str, str]] = (),
+    record: bool = True,
 ) -> Customer:
-    """The customer owning this phone or email (phone first), created if none; adds new contacts.
+    """The customer owning this phone, email or other identifier, created if none.
 
-    Phone and email must already be normalised. Runs inside the caller's transaction. With
+    Phone, email and `identifiers` ((ContactKind, value): WeChat open-id and union-id, an ID
+    card's keyed hash, a chat system's user id) must already be normalised; they are tried in
+    that order, and the ones the customer does not have yet are added to them.
+
+    Runs inside the caller's transaction. With
     `complaint_at`, the complaint being received is counted (record_complaint) in the same go:
     in the database only, so a customer found again comes back with the counters of before
     (`last_complaint_at` is their previous complaint), and a new one with this complaint's.
-    Intake relies on this to skip reading the history of customers who have none.
+    Intake relies on this to skip reading the history of customers who have none. With
+    `record=False` a customer found again is not counted: the caller calls record_complaint()
+    once it knows a complaint is opened (not joined to an open one).
     A new customer and its contacts are added to `batch` when one is given (written when the
     caller writes it), else inserted at once.
     """
-    wanted = [(kind, value) for kind, value in ((ContactKind.PHONE, phone),
-              (ContactKind.EMAIL, email)) if value]  # fmt: skip
+    wanted = [*dict.fromkeys((kind, value) for kind, value in ((ContactKind.PHONE, phone),
+              (ContactKind.EMAIL, email), *identifiers) if value)]  # fmt: skip
     owners = _owners(wanted)
     owner = next((owners[key] for key in wanted if key in owners), None)
     customer = Customer.objects.get(pk=owner) if owner is not None else None
@@ -57,7 +65,7 @@ def find_or_create_customer(
             rows.add(customer)
             rows.add_all(contacts)
         return customer
-    if complaint_at is not None:
+    if complaint_at is not None and record:
         record_complaint(customer=customer, at=complaint_at)
 
     changed: list[str] = []
@@ -81,6 +89,11 @@ def find_or_create_customer(
         if created and not getattr(customer, field):
             setattr(customer, field, value)
             changed.append(field)
+    for other_kind, other_value in identifiers:
+        if other_value and (other_kind, other_value) not in owners:
+            CustomerContact.objects.get_or_create(
+                kind=other_kind, value=other_value, defaults={"customer": customer}
+            )
     if changed:
         customer.save(update_fields=changed)
     return customer

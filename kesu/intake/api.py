@@ -47,6 +47,10 @@ class PublicComplaintIn(Schema):
 
 class PublicComplaintOut(Schema):
     reference: str
+    created: bool = Field(
+        description="false: the same complaint from this customer was open, and this joined "
+        "it (answered 200, without a token: the first acknowledgement carried it)"
+    )
     tracking_token: str
     status: str
     tracking_url: str
@@ -73,7 +77,7 @@ class TrackingOut(Schema):
 
 @router.post(
     "/complaints",
-    response={201: PublicComplaintOut, 422: ErrorOut, 429: ErrorOut},
+    response={201: PublicComplaintOut, 200: PublicComplaintOut, 422: ErrorOut, 429: ErrorOut},
     summary="File a complaint (no authentication; rate-limited; honours Idempotency-Key for 24 h)",
 )
 def file_complaint(
@@ -90,7 +94,8 @@ def file_complaint(
     )
     if replayed:
         response["Idempotent-Replayed"] = "true"
-    return Status(201, answer)
+    answer.setdefault("created", True)  # answers stored before joins existed
+    return Status(201 if answer["created"] else 200, answer)
 
 
 def tracking_json(complaint: Complaint) -> dict[str, Any]:

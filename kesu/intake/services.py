@@ -27,6 +27,7 @@ from kesu.accounts.models import Department, Role, Store, User
 from kesu.complaints import attachments as files
 from kesu.complaints.forms import MAX_AMOUNT, MAX_TEXT
 from kesu.complaints.models import (
+    OPEN_STATE_LIST,
     Attachment,
     Channel,
     Complaint,
@@ -39,9 +40,14 @@ from kesu.complaints.models import (
 from kesu.complaints.selectors import hash_token
 from kesu.complaints.services import files_removed_on_error
 from kesu.complaints.workflow import perform, perform_unattended
-from kesu.customers.contact import normalise_email, normalise_phone
-from kesu.customers.models import Customer, Tier
-from kesu.customers.services import find_or_create_customer
+from kesu.customers.contact import (
+    id_card_key,
+    normalise_email,
+    normalise_id_card,
+    normalise_phone,
+)
+from kesu.customers.models import ContactKind, Customer, Tier
+from kesu.customers.services import find_or_create_customer, record_complaint
 from kesu.errors import FieldError, Forbidden, InvalidInput, NotAllowed
 from kesu.intake.models import IdempotencyKey
 from kesu.notify import services as outbox
@@ -49,8 +55,11 @@ from kesu.scheduler import wake_after_commit
 from kesu.search.services import index_complaint
 from kesu.sla import services as clocks
 from kesu.triage import services as triage
+from kesu.triage.duplicates import same_grievance
 from kesu.triage.engine import Facts, Prediction
+from kesu.triage.selectors import current as triage_setup
 from kesu.triage.selectors import taxonomy
+from kesu.triage.text import fold
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 LANGUAGES = {"zh": "zh-hans", "zh-hans": "zh-hans", "zh-cn": "zh-hans", "en": "en"}
@@ -92,12 +101,18 @@ class IncomingComplaint:
     language: str = "zh-hans"
     customer_tier: str = ""
     assessment: Assessment = field(default_factory=Assessment)
+    # More ways to recognise the customer: (ContactKind, normalised value), e.g. a WeChat
+    # open-id or the keyed hash of an ID number (customers.contact.id_card_key).
+    identifiers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class Received:
     complaint: Complaint
+    # Empty when the complaint joined an open one: its token went out with the first.
     tracking_token: str
+    # False: the same grievance was already open and this joined it (see _open_repeat).
+    created: bool = True
 
 
 # --- Parsing ------------------------------------------------------------------------------------
@@ -211,6 +226,17 @@ def _parse_contact(p: _Parser) -> tuple[str, str]:
     return phone, email
 
 
+def _parse_id_number(p: _Parser) -> tuple[tuple[str, str], ...]:
+    raw = p.text("id_number", 20)
+    if not raw:
+        return ()
+    try:
+        return ((ContactKind.ID_CARD, id_card_key(normalise_id_card(raw))),)
+    except ValueError as error:
+        p.fail("id_number", _("Not a valid ID number: %(why)s.") % {"why": _(str(error))})
+        return ()
+
+
 def _parse_staff(p: _Parser) -> Assessment:
     department: Department | None = None
     assignee: User | None = None
@@ -277,7 +303,7 @@ PUBLIC_FIELDS = frozenset(
 )  # fmt: skip
 STAFF_FIELDS = PUBLIC_FIELDS | {
     "customer_tier", "nature", "category", "grade", "priority", "escalation_level",
-    "department", "assignee",
+    "department", "assignee", "id_number",
 }  # fmt: skip
 
 
@@ -319,6 +345,7 @@ def parse_incoming(raw: Mapping[str, Any], *, staff: bool) -> IncomingComplaint:
         p.fail("language", _("Use zh or en."))
     tier = p.choice("customer_tier", Tier) if staff else ""
     assessment = _parse_staff(p) if staff else Assessment()
+    identifiers = _parse_id_number(p) if staff else ()
     if p.errors:
         raise InvalidInput(p.errors)
     return IncomingComplaint(
@@ -338,6 +365,7 @@ def parse_incoming(raw: Mapping[str, Any], *, staff: bool) -> IncomingComplaint:
         language=language,
         customer_tier=tier,
         assessment=assessment,
+        identifiers=identifiers,
     )
 
 
@@ -371,11 +399,16 @@ def receive(
     uploads: list[files.CheckedUpload] | None = None,
     received_at: datetime | None = None,
     notify_customer: bool = True,
+    join_repeats: bool = True,
+    data: Mapping[str, Any] | None = None,
 ) -> Received:
     """Accept one complaint from any channel; everything is written or nothing is.
 
-    `received_at` and `notify_customer=False` are for importers replaying history and for demo
-    data: the complaint keeps its original time and the customer is not messaged again.
+    The same grievance from the same customer while their complaint is open joins it as a
+    customer message (`Received.created` is False; see _open_repeat) unless `join_repeats` is
+    False. `received_at` and `notify_customer=False` are for importers replaying history and
+    for demo data: the complaint keeps its original time and the customer is not messaged
+    again. `data` goes into the `received` event (a channel's message id, say).
     """
     prediction = _predict(incoming)
     with transaction.atomic():
@@ -386,6 +419,8 @@ def receive(
             received_at=received_at,
             notify_customer=notify_customer,
             prediction=prediction,
+            join_repeats=join_repeats,
+            data=data,
         )
 
 
@@ -406,6 +441,8 @@ def _receive(
     received_at: datetime | None,
     notify_customer: bool,
     prediction: Prediction | None,
+    join_repeats: bool = True,
+    data: Mapping[str, Any] | None = None,
 ) -> Received:
     """The body of receive(); the caller holds the transaction."""
     if actor is not None and actor.role not in INTAKE_ROLES:
@@ -425,7 +462,17 @@ def _receive(
             tier=Tier(incoming.customer_tier) if incoming.customer_tier else None,
             complaint_at=now,
             batch=batch,
+            identifiers=incoming.identifiers,
+            record=False,
         )
+        if customer.pk is not None:
+            # Found again: the same grievance may already be open (another channel, a
+            # second mail). Then it joins that case, and nothing new is written.
+            repeat = _open_repeat(customer, incoming, now) if join_repeats else None
+            if repeat is not None:
+                _join(repeat, incoming, uploads, saved, actor=actor, now=now, data=data)
+                return Received(complaint=repeat, tracking_token="", created=False)
+            record_complaint(customer=customer, at=now)
         a = incoming.assessment
         # Triage before the row exists, so that it is written once with its assessment.
         reading = triage.read(
@@ -487,6 +534,7 @@ def _receive(
                     if v
                 },
                 "triage": triage.summary(reading),
+                **(data or {}),
             },
             customer_visible=True,
         ))  # fmt: skip
@@ -502,6 +550,59 @@ def _receive(
         clocks.raise_alert(complaint, reading.flags, cause="received", now=now)
         _place(complaint, actor, a, now, notify_customer)
     return Received(complaint=complaint, tracking_token=token)
+
+
+def _open_repeat(
+    customer: Customer, incoming: IncomingComplaint, now: datetime
+) -> Complaint | None:
+    """The customer's open complaint that this one repeats, if any (issue: intake channels).
+
+    The same grievance often arrives twice: an email and then a call, a chat and then a post.
+    Within the configured days (Scoring.join_window_days) and from its similarity
+    (triage.duplicates.same_grievance) it joins the most similar open complaint instead of
+    opening a second one that two people would handle. Different order numbers never join.
+    """
+    scoring = triage_setup().scoring
+    window = timedelta(days=scoring.join_window_days)
+    last = customer.last_complaint_at  # before this complaint (find_or_create_customer)
+    if not scoring.join_window_days or last is None or now - last > window:
+        return None
+    candidates = [
+        c
+        for c in Complaint.objects.filter(
+            customer=customer, state__in_codes=OPEN_STATE_LIST, received_at__gte=now - window
+        ).order_by("-received_at")[:20]
+        if not (incoming.order_ref and c.order_ref and incoming.order_ref != c.order_ref)
+    ]
+    text = fold(f"{incoming.subject}\n{incoming.description}")
+    scored = [(same_grievance(text, fold(f"{c.subject}\n{c.description}")), c) for c in candidates]
+    best = max(scored, key=lambda pair: pair[0], default=None)
+    return best[1] if best is not None and best[0] >= scoring.join_similarity else None
+
+
+def _join(
+    complaint: Complaint,
+    incoming: IncomingComplaint,
+    uploads: list[files.CheckedUpload] | None,
+    saved: list[Attachment],
+    *,
+    actor: User | None,
+    now: datetime,
+    data: Mapping[str, Any] | None,
+) -> None:
+    """Add a repeated complaint to the open one: a customer message that says so, its files."""
+    text = incoming.description
+    if incoming.subject and not incoming.description.startswith(incoming.subject.rstrip("…")):
+        text = f"{incoming.subject}\n{incoming.description}"
+    _add_message(
+        complaint,
+        text=text[:MAX_MESSAGE],
+        channel=incoming.channel,
+        now=now,
+        data={"joined": True, "logged_by": actor.username if actor else None, **(data or {})},
+    )
+    for upload in uploads or []:
+        saved.append(files.store(complaint, upload, by=actor, internal=False, at=now))
 
 
 def _may_have_earlier(customer: Customer, now: datetime) -> bool:
@@ -539,12 +640,16 @@ def fingerprint(payload: Mapping[str, Any]) -> str:
 
 
 def public_answer(received: Received) -> dict[str, Any]:
+    """The answer to a submission; a joined one has no token (it went out with the first)."""
     complaint = received.complaint
     return {
         "reference": complaint.reference,
+        "created": received.created,
         "tracking_token": received.tracking_token,
         "status": complaint.state,
-        "tracking_url": outbox.tracking_url(complaint, received.tracking_token),
+        "tracking_url": outbox.tracking_url(complaint, received.tracking_token)
+        if received.created
+        else "",
     }
 
 
@@ -617,7 +722,12 @@ MAX_MESSAGE = 5_000
 
 
 def receive_message(
-    complaint: Complaint, *, text: str, channel: str = Channel.WEB, at: datetime | None = None
+    complaint: Complaint,
+    *,
+    text: str,
+    channel: str = Channel.WEB,
+    at: datetime | None = None,
+    data: Mapping[str, Any] | None = None,
 ) -> Event:
     """Add what the customer writes about an open complaint, and triage it again.
 
@@ -634,33 +744,49 @@ def receive_message(
             _("At most %(max)s characters (this has %(n)s).")
             % {"max": MAX_MESSAGE, "n": len(text)},
         )
-    now = at or timezone.now()
     with transaction.atomic():
-        locked = (
-            Complaint.objects.select_for_update(of=("self",))
-            .select_related("customer")
-            .get(pk=complaint.pk)
+        return _add_message(complaint, text=text, channel=channel, now=at or timezone.now(),
+                            data=data)  # fmt: skip
+
+
+def _add_message(
+    complaint: Complaint,
+    *,
+    text: str,
+    channel: str,
+    now: datetime,
+    data: Mapping[str, Any] | None = None,
+) -> Event:
+    """The body of receive_message(); the caller holds the transaction."""
+    locked = (
+        Complaint.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .get(pk=complaint.pk)
+    )
+    if not locked.is_open:
+        raise NotAllowed(
+            _("This complaint is closed; please file a new complaint and mention %(ref)s.")
+            % {"ref": locked.reference}
         )
-        if not locked.is_open:
-            raise NotAllowed(
-                _("This complaint is closed; please file a new complaint and mention %(ref)s.")
-                % {"ref": locked.reference}
-            )
-        event = Event.objects.create(
-            complaint=locked,
-            kind="customer_message",
-            actor=None,
-            at=now,
-            data={"text": text, "channel": channel},
-            customer_visible=True,
-        )
-        triage.retriage(locked, trigger="customer_message", at=now)
-        # A higher grade or a new risk signal may bring a stricter policy: deadlines follow.
-        moved = clocks.after_action(locked, "triaged", from_state=locked.state,
-                                    customer_visible=False, data={}, now=now)  # fmt: skip
-        if moved.fields:
-            locked.save(update_fields=[*moved.fields, "updated_at"])
-        clocks.raise_alert(locked, locked.flags.split(), cause="customer_message", now=now)
+    event = Event.objects.create(
+        complaint=locked,
+        kind="customer_message",
+        actor=None,
+        at=now,
+        data={"text": text, "channel": channel, **(data or {})},
+        customer_visible=True,
+    )
+    triage.retriage(locked, trigger="customer_message", at=now)
+    # A higher grade or a new risk signal may bring a stricter policy: deadlines follow.
+    moved = clocks.after_action(locked, "triaged", from_state=locked.state,
+                                customer_visible=False, data={}, now=now)  # fmt: skip
+    if moved.fields:
+        locked.save(update_fields=[*moved.fields, "updated_at"])
+    clocks.raise_alert(locked, locked.flags.split(), cause="customer_message", now=now)
+    if locked.assignee is not None:
+        # The person on the case hears at once that the customer wrote (any channel).
+        outbox.notify_staff(complaint=locked, kind="customer_wrote", users=[locked.assignee],
+                            data={"channel": channel}, now=now)  # fmt: skip
     return event
 
 

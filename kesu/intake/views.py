@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -72,6 +73,8 @@ def _intake(
 def complain(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form, answer = _intake(request, PublicComplaintForm, staff=False)
+        if answer is not None and not answer.get("created", True):
+            return render(request, "intake/joined.html", {"reference": answer["reference"]})
         if answer is not None:
             url = reverse("intake:track", kwargs={"reference": answer["reference"]})
             return redirect(f"{url}?{urlencode({'token': answer['tracking_token'], 'new': 1})}")
@@ -139,6 +142,9 @@ def log_complaint(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form, answer = _intake(request, StaffComplaintForm, staff=True)
         if answer is not None:
+            if not answer.get("created", True):
+                messages.info(request, _("The customer's complaint %(ref)s was open: what you "
+                                         "logged was added to it.") % {"ref": answer["reference"]})
             return redirect("complaints:case", reference=answer["reference"])
         status = 422
     else:

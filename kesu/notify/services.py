@@ -119,6 +119,7 @@ def retry(messages: QuerySet[OutboxMessage]) -> int:
 
 STAFF_KINDS = (
     "sla_warning", "sla_breach", "sla_escalation", "risk_alert", "survey_unsatisfied", "callback",
+    "customer_wrote",
 )  # fmt: skip
 
 
@@ -134,7 +135,7 @@ def staff_text(kind: str, complaint: Complaint, data: dict[str, Any]) -> tuple[s
     target = str(Target(data["target"]).label) if data.get("target") else ""
     due = _local(data.get("due"))
     facts = {"ref": complaint.reference, "target": target, "due": due,
-             "level": data.get("level", ""),
+             "level": data.get("level", ""), "channel": _channel(data.get("channel")),
              "flags": field_value("flags", " ".join(data.get("flags", [])))}  # fmt: skip
     title = {
         "sla_warning": _("%(ref)s: %(target)s due at %(due)s"),
@@ -143,6 +144,7 @@ def staff_text(kind: str, complaint: Complaint, data: dict[str, Any]) -> tuple[s
         "risk_alert": _("Risk alert %(ref)s: %(flags)s — acknowledge by %(due)s"),
         "survey_unsatisfied": _("%(ref)s reopened: the customer is not satisfied"),
         "callback": _("Call back about %(ref)s by %(due)s (no answer to the survey)"),
+        "customer_wrote": _("%(ref)s: the customer wrote again (%(channel)s)"),
     }[kind] % facts
     lines = [complaint.subject, case_url(complaint)]
     if data.get("reassigned_to"):
@@ -150,6 +152,12 @@ def staff_text(kind: str, complaint: Complaint, data: dict[str, Any]) -> tuple[s
             1, _("The case is now assigned to %(name)s.") % {"name": data["reassigned_to"]}
         )
     return title, "\n".join(lines) + "\n"
+
+
+def _channel(code: Any) -> str:
+    from kesu.complaints.models import Channel
+
+    return str(Channel(code).label) if code in Channel.values else str(code or "")
 
 
 def _local(value: Any) -> str:

@@ -84,7 +84,17 @@ class ScoringAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 )
             },
         ),
-        (_("Classifier and duplicates"), {"fields": ("min_confidence", "duplicate_similarity")}),
+        (
+            _("Classifier and duplicates"),
+            {
+                "fields": (
+                    "min_confidence",
+                    "duplicate_similarity",
+                    "join_window_days",
+                    "join_similarity",
+                )
+            },
+        ),
     )  # fmt: skip
 
     def has_add_permission(self, request: HttpRequest) -> bool:

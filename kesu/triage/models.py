@@ -197,6 +197,15 @@ class Scoring(models.Model):
     # Below this confidence the classifier's category is not used (needs review).
     min_confidence = models.FloatField(_("lowest confidence to accept"), default=0.5)
     duplicate_similarity = models.FloatField(_("duplicate similarity from"), default=0.5)
+    # The same grievance arriving again (another channel, a second mail) joins the customer's
+    # open complaint instead of opening another (issue: intake channels). Stricter than the
+    # merge suggestion above, because nobody confirms it.
+    join_window_days = models.PositiveSmallIntegerField(
+        _("join a repeat within (days)"),
+        default=7,
+        help_text=_("0: never join; every message opens its own complaint."),
+    )
+    join_similarity = models.FloatField(_("join a repeat from similarity"), default=0.5)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -211,7 +220,8 @@ class Scoring(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(min_confidence__gte=0, min_confidence__lte=1)
-                & Q(duplicate_similarity__gt=0, duplicate_similarity__lte=1),
+                & Q(duplicate_similarity__gt=0, duplicate_similarity__lte=1)
+                & Q(join_similarity__gt=0, join_similarity__lte=1),
                 name="scoring_ratios_0_1",
             ),
         ]
