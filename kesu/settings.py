@@ -201,9 +201,10 @@ KESU_MAX_EMAIL_BYTES = env_int("KESU_MAX_EMAIL_MB", 25, minimum=1) * 1024 * 1024
 # Customers are matched by a keyed hash of their ID number (customers.contact.id_card_key).
 # Set it in production and keep it: a new key means no earlier ID matches any more. Without
 # it, a key is derived from SECRET_KEY (which must then be kept as well).
-KESU_ID_HASH_KEY = env_str("KESU_ID_HASH_KEY", "") or hashlib.sha256(
-    f"kesu.customers.id_card:{SECRET_KEY}".encode()
-).hexdigest()
+KESU_ID_HASH_KEY = (
+    env_str("KESU_ID_HASH_KEY", "")
+    or hashlib.sha256(f"kesu.customers.id_card:{SECRET_KEY}".encode()).hexdigest()
+)
 # Seconds between runs of the embedded background loop (outbox delivery, clean-ups).
 KESU_JOB_INTERVAL = env_int("KESU_JOB_INTERVAL", 5, minimum=1)
 # SMS: `log` writes them to the log (development); `http` posts {"to", "text"} as JSON to

@@ -143,8 +143,11 @@ def log_complaint(request: HttpRequest) -> HttpResponse:
         form, answer = _intake(request, StaffComplaintForm, staff=True)
         if answer is not None:
             if not answer.get("created", True):
-                messages.info(request, _("The customer's complaint %(ref)s was open: what you "
-                                         "logged was added to it.") % {"ref": answer["reference"]})
+                messages.info(
+                    request,
+                    _("The customer's complaint %(ref)s was open: what you logged was added to it.")
+                    % {"ref": answer["reference"]},
+                )
             return redirect("complaints:case", reference=answer["reference"])
         status = 422
     else:
