@@ -22,6 +22,7 @@ urlpatterns = [
     path("work/", include("kesu.complaints.urls")),
     path("work/", include("kesu.notify.urls")),
     path("work/kb/", include("kesu.knowledge.urls")),
+    path("work/customers/", include("kesu.customers.urls")),
     path("work/", include("kesu.replies.urls")),
     path("", include("kesu.surveys.urls")),
     path("", include("kesu.intake.urls")),
