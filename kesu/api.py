@@ -20,6 +20,7 @@ from kesu.api_support import MalformedBody, StrictJSONParser, UnicodeJSONRendere
 from kesu.complaints.api import router as complaints_router
 from kesu.errors import KesuError, RateLimited
 from kesu.intake.api import router as intake_router
+from kesu.intake.channel_api import router as channel_router
 from kesu.replies.api import router as replies_router
 from kesu.triage.api import router as triage_router
 
@@ -105,6 +106,7 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 
 api.add_router("/public", intake_router)
+api.add_router("/intake", channel_router)
 api.add_router("/", complaints_router)
 api.add_router("/", triage_router)
 api.add_router("/", replies_router)

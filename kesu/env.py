@@ -41,6 +41,26 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return value
 
 
+def read_secret(env_name: str, file_path: str) -> str:
+    """A secret named by a configuration row (a mailbox password, a webhook key): from the
+    environment variable `env_name` if given, else from the file; ConfigError says which is
+    missing, never the secret."""
+    if env_name:
+        value = os.environ.get(env_name, "")
+        if not value:
+            raise ConfigError(f"the environment variable {env_name} is not set or empty")
+        return value
+    if not file_path:
+        raise ConfigError("no environment variable or file is named for the secret")
+    try:
+        value = Path(file_path).read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise ConfigError(f"cannot read the secret file {file_path}: {error.strerror}") from None
+    if not value:
+        raise ConfigError(f"the secret file {file_path} is empty")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":

@@ -27,7 +27,9 @@ class Job:
 
 
 def jobs() -> list[Job]:
-    from kesu.intake.jobs import purge_idempotency_keys
+    from django.conf import settings
+
+    from kesu.intake.jobs import poll_mailboxes, purge_idempotency_keys
     from kesu.jobs import refresh_statistics
     from kesu.notify.jobs import dispatch
     from kesu.sla.jobs import sweep
@@ -38,6 +40,7 @@ def jobs() -> list[Job]:
         # Warnings, breaches, the chain and alert time-outs: seconds late at most.
         Job("sla.sweep", sweep, 10),
         Job("surveys.follow_up", follow_up, 60),
+        Job("intake.poll_mailboxes", poll_mailboxes, settings.KESU_MAIL_EVERY),
         Job("intake.purge_idempotency_keys", purge_idempotency_keys, 3600),
         Job("db.refresh_statistics", refresh_statistics, 3600),
     ]

@@ -124,6 +124,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "kesu.sla.sweep", "schedule": env_int("KESU_SWEEP_EVERY", 10)},
     "follow-up": {"task": "kesu.surveys.follow_up", "schedule": 60.0},
     "purge-keys": {"task": "kesu.intake.purge_idempotency_keys", "schedule": 3600.0},
+    "mailboxes": {"task": "kesu.intake.poll_mailboxes", "schedule": env_int("KESU_MAIL_EVERY", 60)},
 }
 
 _redis_url = env_str("REDIS_URL", "")
@@ -198,6 +199,11 @@ KESU_TRUST_X_FORWARDED_FOR = env_bool("KESU_TRUST_X_FORWARDED_FOR", False)
 KESU_MAX_ATTACHMENT_BYTES = env_int("KESU_MAX_ATTACHMENT_MB", 10, minimum=1) * 1024 * 1024
 # A whole inbound email (with its attachments) larger than this is refused, and recorded.
 KESU_MAX_EMAIL_BYTES = env_int("KESU_MAX_EMAIL_MB", 25, minimum=1) * 1024 * 1024
+# IMAP mailboxes (intake.jobs.poll_mailboxes): seconds between polls, the network time-out,
+# and how many messages one poll takes from a mailbox at most.
+KESU_MAIL_EVERY = env_int("KESU_MAIL_EVERY", 60, minimum=5)
+KESU_MAIL_TIMEOUT = env_int("KESU_MAIL_TIMEOUT", 30, minimum=1)
+KESU_MAIL_BATCH = env_int("KESU_MAIL_BATCH", 200, minimum=1)
 # Customers are matched by a keyed hash of their ID number (customers.contact.id_card_key).
 # Set it in production and keep it: a new key means no earlier ID matches any more. Without
 # it, a key is derived from SECRET_KEY (which must then be kept as well).

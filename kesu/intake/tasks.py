@@ -1,4 +1,4 @@
-"""Celery's handle on intake's clean-up; the work is intake.jobs."""
+"""Celery's handle on intake's periodic work; the work is intake.jobs."""
 
 from __future__ import annotations
 
@@ -10,3 +10,8 @@ from kesu.intake import jobs
 @shared_task(name="kesu.intake.purge_idempotency_keys", ignore_result=True)
 def purge_idempotency_keys() -> int:
     return jobs.purge_idempotency_keys()
+
+
+@shared_task(name="kesu.intake.poll_mailboxes", ignore_result=True)
+def poll_mailboxes() -> int:
+    return jobs.poll_mailboxes()

@@ -44,7 +44,7 @@ def _claim(limit: int, now: datetime) -> list[OutboxMessage]:
     with transaction.atomic():
         qs = (
             open_rows.filter(not_claimed | Q(claimed_until__lt=now))
-            .select_related("robot")
+            .select_related("robot", "complaint")
             .order_by("next_attempt_at", "id")
         )
         if connection.features.has_select_for_update_skip_locked:
@@ -68,6 +68,7 @@ def _send(message: OutboxMessage) -> str:
             body=message.body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[message.recipient],
+            headers=_email_headers(message),
         ).send(fail_silently=False)
         return f"email backend accepted {count} message(s)"
     if message.channel == OutboxChannel.SMS:
@@ -105,6 +106,19 @@ def _send(message: OutboxMessage) -> str:
             timeout=timeout,
         )
     raise RuntimeError(f"unknown channel {message.channel!r}")
+
+
+def _email_headers(message: OutboxMessage) -> dict[str, str]:
+    """A Message-ID that a reply quotes, so that the reply finds its case (intake email), and
+    Auto-Submitted on what no person wrote, so that well-behaved robots do not answer it."""
+    from kesu.intake.email_channel import message_id_for
+
+    complaint = message.complaint
+    reference = complaint.reference if complaint is not None else "KS-00000000-000000"
+    headers = {"Message-ID": message_id_for(message.pk, reference)}
+    if message.kind != "message":  # an agent's reply to the customer is a person's mail
+        headers["Auto-Submitted"] = "auto-generated"
+    return headers
 
 
 def _why(error: Exception) -> str:

@@ -1,0 +1,251 @@
+"""Chat and messaging channels: a message joins its conversation's open case or, when triage
+judges it a complaint, opens one.
+
+Every chat adapter (the signed JSON webhook, WeChat official accounts, WeCom) turns what it
+receives into a ChatMessage and calls `receive_chat()`. A conversation (a chat session, a WeChat
+user's thread) remembers its customer and its complaint: while that complaint is open, every
+message of the conversation is a customer message on it. Otherwise the message is judged
+(triage.judge): a question or a greeting is recorded and ignored, and when a later message of
+the same conversation is a complaint, the earlier ones of the last day are its context.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kesu.complaints.forms import MAX_TEXT
+from kesu.complaints.models import Complaint
+from kesu.customers.contact import normalise_email, normalise_phone
+from kesu.customers.models import ContactKind
+from kesu.errors import InvalidInput, KesuError
+from kesu.intake.models import Conversation, InboundMessage, Outcome, Source
+from kesu.intake.services import MAX_MESSAGE, IncomingComplaint, _add_message, receive
+from kesu.triage.judge import judge
+
+# Earlier messages of a conversation read as the context of the complaint that follows them.
+CONTEXT_WINDOW = timedelta(hours=24)
+CONTEXT_MESSAGES = 10
+
+
+@dataclass(frozen=True)
+class ChatCustomer:
+    """Who wrote, as far as the channel knows; every field optional."""
+
+    name: str = ""
+    phone: str = ""  # normalised (customers.contact.normalise_phone)
+    email: str = ""  # normalised
+    external_id: str = ""  # the chat system's own user id
+    wechat_openid: str = ""
+    wechat_unionid: str = ""
+    id_card_key: str = ""  # customers.contact.id_card_key of a given ID number
+
+    def identifiers(self, source: Source) -> tuple[tuple[str, str], ...]:
+        found = [
+            (ContactKind.WECHAT_UNIONID, self.wechat_unionid),
+            (ContactKind.WECHAT_OPENID, self.wechat_openid),
+            (ContactKind.ID_CARD, self.id_card_key),
+            # A chat system's user ids are its own: namespaced by the source.
+            (ContactKind.EXTERNAL_ID, f"{source.code}:{self.external_id}"[:200]
+             if self.external_id else ""),
+        ]  # fmt: skip
+        return tuple((kind, value) for kind, value in found if value)
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    id: str
+    conversation: str
+    text: str
+    sent_at: datetime | None = None
+    customer: ChatCustomer = ChatCustomer()
+    language: str = "zh-hans"
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    record: InboundMessage
+    again: bool = False
+
+    def answer(self) -> dict[str, object]:
+        record = self.record
+        complaint = record.complaint
+        answer: dict[str, object] = {"id": record.external_id, "outcome": record.outcome}
+        if complaint is not None and record.outcome in (Outcome.CREATED, Outcome.JOINED):
+            answer["reference"] = complaint.reference
+        if record.reason:
+            answer["reason"] = record.reason
+        if self.again:
+            answer["again"] = True
+        return answer
+
+
+def source_key(source: Source) -> str:
+    return f"{source.kind}:{source.code}"
+
+
+def contact_fields(phone: str, email: str) -> tuple[str, str]:
+    """Normalised phone and email, or InvalidInput naming the one that is wrong."""
+    try:
+        phone = normalise_phone(phone) if phone else ""
+    except ValueError:
+        raise InvalidInput.one(
+            "customer.phone", _("%(value)s is not a valid phone number.") % {"value": phone}
+        ) from None
+    try:
+        email = normalise_email(email) if email else ""
+    except ValueError:
+        raise InvalidInput.one(
+            "customer.email", _("%(value)s is not a valid email address.") % {"value": email}
+        ) from None
+    return phone, email
+
+
+def receive_chat(
+    source: Source, message: ChatMessage, *, now: datetime | None = None
+) -> ChatResult:
+    """Take one chat message once (by its id within the source); see the module docstring."""
+    key = source_key(source)
+    earlier = _earlier(key, message.id)
+    if earlier is not None:
+        return ChatResult(earlier, again=True)
+    try:
+        return ChatResult(_receive(source, key, message, now or timezone.now()))
+    except IntegrityError:
+        earlier = _earlier(key, message.id)
+        if earlier is None:
+            raise
+        return ChatResult(earlier, again=True)
+
+
+def _earlier(key: str, external_id: str) -> InboundMessage | None:
+    return (
+        InboundMessage.objects.select_related("complaint")
+        .filter(source_key=key, external_id=external_id)
+        .first()
+    )
+
+
+def _receive(source: Source, key: str, message: ChatMessage, now: datetime) -> InboundMessage:
+    at = min(message.sent_at or now, now)
+    text = message.text.replace("\x00", "").strip()
+    record = InboundMessage(
+        source_key=key,
+        external_id=message.id,
+        channel=source.channel,
+        received_at=at,
+        sender=(message.customer.name or message.customer.external_id
+                or message.customer.wechat_openid)[:254],
+        summary=text[:60],
+        text=text[:MAX_TEXT],
+    )  # fmt: skip
+    try:
+        with transaction.atomic():
+            record.save()
+            conversation = _conversation(source, message.conversation, at)
+            record.conversation = conversation
+            case = _open_case(conversation)
+            if case is not None:
+                _add_message(
+                    case,
+                    text=_cut(text, MAX_MESSAGE),
+                    channel=source.channel,
+                    now=at,
+                    data={"source": source.code, "message_id": message.id},
+                )
+                record.outcome, record.complaint, record.customer = (
+                    Outcome.JOINED, case, case.customer,
+                )  # fmt: skip
+            else:
+                _judge_and_open(source, conversation, record, message, text, at)
+            conversation.last_message_at = max(conversation.last_message_at, at)
+            conversation.save()
+            record.save()
+    except KesuError as error:
+        record.pk, record.conversation, record.complaint, record.customer = None, None, None, None
+        record.outcome, record.reason = Outcome.REJECTED, error.detail[:300]
+        with transaction.atomic():
+            record.save()
+    return record
+
+
+def _conversation(source: Source, external_id: str, at: datetime) -> Conversation:
+    """The conversation, locked: two messages of one conversation are taken one at a time."""
+    conversation, _created = Conversation.objects.get_or_create(
+        source=source, external_id=external_id[:200], defaults={"last_message_at": at}
+    )
+    return Conversation.objects.select_for_update().get(pk=conversation.pk)
+
+
+def _open_case(conversation: Conversation) -> Complaint | None:
+    complaint = conversation.complaint
+    seen: set[int] = set()
+    while complaint is not None and complaint.merged_into_id and complaint.pk not in seen:
+        seen.add(complaint.pk)
+        complaint = complaint.merged_into
+    return complaint if complaint is not None and complaint.is_open else None
+
+
+def _judge_and_open(
+    source: Source,
+    conversation: Conversation,
+    record: InboundMessage,
+    message: ChatMessage,
+    text: str,
+    at: datetime,
+) -> None:
+    judgement = judge(text)
+    if not judgement.complaint:
+        record.outcome = Outcome.IGNORED
+        record.reason = _("Not a complaint (%(why)s).") % {"why": judgement.reason_text}
+        record.customer = conversation.customer
+        return
+    context = list(
+        InboundMessage.objects.filter(
+            conversation=conversation,
+            complaint__isnull=True,
+            received_at__gte=at - CONTEXT_WINDOW,
+        )
+        .exclude(pk=record.pk)
+        .order_by("-received_at")[:CONTEXT_MESSAGES]
+    )[::-1]
+    description = "\n".join([*(m.text for m in context), text])
+    customer = message.customer
+    received = receive(
+        IncomingComplaint(
+            channel=source.channel,
+            description=_cut(description, MAX_TEXT),
+            subject=_cut(text.splitlines()[0] if text else "", 60),
+            name=customer.name[:100],
+            phone=customer.phone,
+            email=customer.email,
+            language=message.language,
+            identifiers=customer.identifiers(source),
+        ),
+        actor=None,
+        received_at=at,
+        data={
+            "source": source.code,
+            "conversation": conversation.external_id,
+            "message_id": message.id,
+            "judged": list(judgement.reasons),
+        },
+    )
+    complaint = received.complaint
+    record.outcome = Outcome.CREATED if received.created else Outcome.JOINED
+    record.complaint, record.customer = complaint, complaint.customer
+    conversation.complaint, conversation.customer = complaint, complaint.customer
+    if context:
+        InboundMessage.objects.filter(pk__in=[m.pk for m in context]).update(
+            complaint=complaint,
+            customer=complaint.customer,
+            reason=_("Read as the context of %(ref)s.") % {"ref": complaint.reference},
+        )
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
