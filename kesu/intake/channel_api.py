@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +28,7 @@ from ninja.errors import HttpError
 from pydantic import ValidationError as PydanticValidationError
 
 from kesu.accounts.models import User
-from kesu.api_support import BearerAuth, ErrorOut
+from kesu.api_support import BearerAuth, ErrorItem, ErrorOut
 from kesu.complaints.forms import MAX_TEXT
 from kesu.customers.contact import id_card_key, normalise_id_card
 from kesu.env import ConfigError, read_secret
@@ -35,7 +36,7 @@ from kesu.errors import FieldError, Forbidden, InvalidInput
 from kesu.intake.chat import ChatCustomer, ChatMessage, contact_fields, receive_chat
 from kesu.intake.email_channel import receive_email
 from kesu.intake.mentions import Mention, receive_mention
-from kesu.intake.models import Source, SourceKind
+from kesu.intake.models import Outcome, Source, SourceKind
 from kesu.intake.services import INTAKE_ROLES, LANGUAGES
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,11 @@ def email(request: HttpRequest, response: HttpResponse) -> Status[dict[str, Any]
             _("Send the raw message with Content-Type: message/rfc822 (this was %(type)s).")
             % {"type": content_type or _("none")},
         )
-    result = receive_email(raw)
+    try:
+        result = receive_email(raw)
+    except InvalidInput as error:
+        log.warning("POST /api/intake/email refused %s bytes: %s", len(raw), error.detail)
+        raise
     answer = result.answer
     if result.again:
         response["Idempotent-Replayed"] = "true"
@@ -162,6 +167,7 @@ class ChatResultOut(Schema):
     reference: str | None = None
     reason: str | None = None
     again: bool | None = Field(None, description="true: this message had been received before")
+    errors: list[ErrorItem] | None = Field(None, description="What is wrong with a rejected one")
 
 
 class MessagesOut(Schema):
@@ -271,22 +277,68 @@ def messages(request: HttpRequest) -> dict[str, Any]:
     it one, or is recorded as ignored; `results` says which, in the order sent. A message id
     sent again gets its first outcome with `again: true`."""
     body = request.body
-    source = signed_source(request, body)
     try:
-        raw = json.loads(body.decode("utf-8"))
+        source = signed_source(request, body)
+    except HttpError as error:
+        log.warning("chat webhook refused (%s): %s", error.status_code, error)
+        raise
+    items = _batch(_json(body), "messages")
+
+    def take(item: Any, index: int) -> dict[str, Any]:
+        message = _chat_message(ChatMessageIn.model_validate(item), index)
+        return receive_chat(source, message).answer()
+
+    return {"results": _each(items, "messages", take, source=f"webhook:{source.code}")}
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidInput.one("body", _("Malformed JSON: %(why)s.") % {"why": error}) from None
-    try:
-        batch = MessagesIn.model_validate(raw)
-    except PydanticValidationError as error:
-        raise InvalidInput(
-            [
-                FieldError(".".join(str(p) for p in e["loc"]) or "body", e["msg"])
-                for e in error.errors()
-            ]
-        ) from None
-    parsed = [_chat_message(item, i) for i, item in enumerate(batch.messages)]
-    return {"results": [receive_chat(source, message).answer() for message in parsed]}
+
+
+def _batch(raw: Any, name: str) -> list[Any]:
+    """The list under `name`, 1 to MAX_BATCH items, or InvalidInput (the whole batch: 422)."""
+    if not isinstance(raw, dict) or set(raw) != {name}:
+        raise InvalidInput.one("body", _('Send {"%(name)s": [...]}.') % {"name": name})
+    items = raw[name]
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
+        raise InvalidInput.one(name, _("Send a list of 1 to %(max)s items.") % {"max": MAX_BATCH})
+    return items
+
+
+def _each(
+    items: list[Any], name: str, take: Callable[[Any, int], dict[str, Any]], *, source: str
+) -> list[dict[str, Any]]:
+    """Take every item; one that is wrong is answered `rejected` with what is wrong with it
+    (and logged), and the rest of the batch goes on. Nothing of a wrong item is written."""
+    results: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        try:
+            results.append(take(item, index))
+        except (PydanticValidationError, InvalidInput) as error:
+            errors = _field_errors(error, f"{name}.{index}")
+            key = "url" if name == "mentions" else "id"
+            given = item.get(key) if isinstance(item, dict) else None
+            log.warning("%s: %s item %s refused: %s", source, name, index,
+                        "; ".join(f"{e.field}: {e.message}" for e in errors))  # fmt: skip
+            results.append({
+                key: given if isinstance(given, str) else "",
+                "outcome": Outcome.REJECTED,
+                "reason": "; ".join(f"{e.field}: {e.message}" for e in errors)[:300],
+                "errors": [{"field": e.field, "message": e.message} for e in errors],
+            })  # fmt: skip
+    return results
+
+
+def _field_errors(error: PydanticValidationError | InvalidInput, prefix: str) -> list[FieldError]:
+    if isinstance(error, InvalidInput):
+        return list(error.errors)
+    return [
+        FieldError(".".join([prefix, *(str(p) for p in e["loc"])]), e["msg"])
+        for e in error.errors()
+    ]
 
 
 # --- Public posts from a monitoring tool ---------------------------------------------------------
@@ -318,6 +370,7 @@ class MentionResultOut(Schema):
     reference: str | None = None
     reason: str | None = None
     again: bool | None = None
+    errors: list[ErrorItem] | None = None
 
 
 class MentionsOut(Schema):
@@ -364,11 +417,23 @@ def _mention(item: MentionIn, index: int) -> Mention:
     response={200: MentionsOut, 403: ErrorOut, 422: ErrorOut},
     summary="Deliver public posts from a public-opinion monitoring tool (a batch of up to 100)",
     exclude_none=True,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": MentionsIn.model_json_schema()}},
+        }
+    },
 )
-def mentions(request: HttpRequest, payload: MentionsIn) -> dict[str, Any]:
+def mentions(request: HttpRequest) -> dict[str, Any]:
     """A post judged a complaint becomes one (channel social, escalation level ≥ 1), or joins
     the author's open case and raises it; other posts are recorded as ignored. The same URL
-    sent again gets its first outcome with `again: true`."""
+    sent again gets its first outcome with `again: true`; a wrong post is `rejected` with what
+    is wrong, and the rest of the batch goes on."""
     user = _staff(request)
-    parsed = [_mention(item, i) for i, item in enumerate(payload.mentions)]
-    return {"results": [receive_mention(m, actor=user).answer() for m in parsed]}
+    items = _batch(_json(request.body), "mentions")
+
+    def take(item: Any, index: int) -> dict[str, Any]:
+        mention = _mention(MentionIn.model_validate(item), index)
+        return receive_mention(mention, actor=user).answer()
+
+    return {"results": _each(items, "mentions", take, source=f"mentions:{user.username}")}

@@ -156,18 +156,28 @@ def test_api_refuses_bad_signatures_saying_why(source, change, message):
 def test_api_refuses_malformed_batches_naming_the_field_and_writes_nothing(source):
     bad_json = signed_post(b'{"messages": [')
     assert bad_json.status_code == 422 and "Malformed JSON" in bad_json.json()["detail"]
-    missing = signed_post({"messages": [{"id": "x", "conversation": "c"}]})
-    assert missing.status_code == 422
-    assert "messages.0.text" in [e["field"] for e in missing.json()["errors"]]
-    phone = signed_post({"messages": [
-        {"id": "ok", "conversation": "c", "text": "耳机坏了要求退货"},
-        {"id": "x", "conversation": "c", "text": "耳机坏了", "customer": {"phone": "12"}},
-    ]})  # fmt: skip
-    assert phone.status_code == 422
-    assert phone.json()["errors"][0]["field"] == "messages.1.customer.phone"
+    not_a_batch = signed_post({"message": {"id": "x"}})
+    assert not_a_batch.status_code == 422 and "messages" in not_a_batch.json()["detail"]
     too_many = signed_post(batch(*[(f"n{i}", "c", "坏了") for i in range(101)]))
     assert too_many.status_code == 422
     assert InboundMessage.objects.count() == 0 and Complaint.objects.count() == 0
+
+
+def test_a_wrong_message_is_rejected_naming_the_field_and_the_rest_goes_on(source):
+    answer = signed_post({"messages": [
+        {"id": "x1", "conversation": "c"},
+        {"id": "x2", "conversation": "c", "text": "耳机坏了", "customer": {"phone": "12"}},
+        {"id": "ok", "conversation": "c", "text": "耳机坏了要求退货"},
+    ]})  # fmt: skip
+    assert answer.status_code == 200, answer.content
+    missing, phone, good = answer.json()["results"]
+    assert missing["outcome"] == "rejected" and missing["id"] == "x1"
+    assert [e["field"] for e in missing["errors"]] == ["messages.0.text"]
+    assert phone["outcome"] == "rejected"
+    assert phone["errors"][0]["field"] == "messages.1.customer.phone"
+    assert good["outcome"] == "created"
+    # Nothing of the wrong ones was kept: sent again, corrected, they are taken.
+    assert list(InboundMessage.objects.values_list("external_id", flat=True)) == ["ok"]
 
 
 def test_api_with_a_missing_secret_says_so_without_writing(source, monkeypatch):

@@ -61,18 +61,24 @@ def test_a_known_customer_posting_the_same_grievance_raises_their_open_case(api,
     assert Complaint.objects.get(reference=again["reference"]).customer_id == opened.customer_id
 
 
-def test_bad_posts_are_refused_naming_the_field_and_nothing_is_written(api):
+def test_bad_posts_are_refused_naming_the_field_and_the_rest_goes_on(api):
     client = api("wang")
-    for change, field in (
+    bad = [
         ({"url": "weibo.example/post"}, "mentions.0.url"),
-        ({"platform": "微 博"}, "mentions.0.platform"),
-        ({"phone": "12"}, "mentions.0.phone"),
-        ({"text": ""}, "mentions.0.text"),
-    ):
-        answer = client.post("/api/intake/mentions", {"mentions": [{**POST, **change}]})
-        assert answer.status_code == 422, change
-        assert field in [e["field"] for e in answer.json()["errors"]], answer.json()
+        ({"platform": "微 博"}, "mentions.1.platform"),
+        ({"phone": "12"}, "mentions.2.phone"),
+        ({"text": ""}, "mentions.3.text"),
+    ]
+    posts = [{**POST, **change} for change, _field in bad]
+    answer = client.post("/api/intake/mentions", {"mentions": [*posts, POST]})
+    assert answer.status_code == 200, answer.content
+    results = answer.json()["results"]
+    for (_change, field), result in zip(bad, results, strict=False):
+        assert result["outcome"] == "rejected"
+        assert field in [e["field"] for e in result["errors"]], result
+    assert results[-1]["outcome"] == "created"
+    assert InboundMessage.objects.count() == 1 and Complaint.objects.count() == 1
     assert client.post("/api/intake/mentions", {"mentions": []}).status_code == 422
+    assert client.post("/api/intake/mentions", raw="[1, 2").status_code == 422
     assert api(None).post("/api/intake/mentions", {"mentions": [POST]}).status_code == 401
     assert api("sun").post("/api/intake/mentions", {"mentions": [POST]}).status_code == 403
-    assert InboundMessage.objects.count() == 0 and Complaint.objects.count() == 0
