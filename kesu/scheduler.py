@@ -29,7 +29,12 @@ class Job:
 def jobs() -> list[Job]:
     from django.conf import settings
 
-    from kesu.intake.jobs import poll_mailboxes, purge_idempotency_keys
+    from kesu.intake.jobs import (
+        poll_mailboxes,
+        pull_wecom_messages,
+        purge_idempotency_keys,
+        start_imports,
+    )
     from kesu.jobs import refresh_statistics
     from kesu.notify.jobs import dispatch
     from kesu.sla.jobs import sweep
@@ -41,6 +46,9 @@ def jobs() -> list[Job]:
         Job("sla.sweep", sweep, 10),
         Job("surveys.follow_up", follow_up, 60),
         Job("intake.poll_mailboxes", poll_mailboxes, settings.KESU_MAIL_EVERY),
+        Job("intake.pull_wecom_messages", pull_wecom_messages, 300),
+        # Queued imports run in a thread of their own (the loop does not wait for them).
+        Job("intake.start_imports", start_imports, 10),
         Job("intake.purge_idempotency_keys", purge_idempotency_keys, 3600),
         Job("db.refresh_statistics", refresh_statistics, 3600),
     ]

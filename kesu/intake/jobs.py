@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from kesu.env import ConfigError, read_secret
 from kesu.errors import InvalidInput
 from kesu.intake.email_channel import receive_email, record_unreadable
 from kesu.intake.imap import ImapError, MailboxAddress, Position, fetch_new
-from kesu.intake.models import IdempotencyKey, Mailbox
+from kesu.intake.models import (
+    IdempotencyKey,
+    ImportJob,
+    ImportState,
+    Mailbox,
+    Source,
+    SourceKind,
+)
 from kesu.intake.services import IDEMPOTENCY_WINDOW
 
 log = logging.getLogger(__name__)
@@ -28,6 +36,56 @@ def purge_idempotency_keys() -> int:
 
 def mailbox_password(mailbox: Mailbox) -> str:
     return read_secret(mailbox.password_env, mailbox.password_file)
+
+
+def run_imports() -> int:
+    """Run the imports queued in the admin (intake.importer); the number run."""
+    from kesu.intake.importer import run_pending_imports
+
+    return run_pending_imports()
+
+
+_import_thread: threading.Thread | None = None
+
+
+def start_imports() -> int:
+    """For the embedded loop: run queued imports in a thread of their own, so that delivery and
+    the SLA sweep go on during an import of an hour's worth of rows. 1 if one was started."""
+    global _import_thread
+    if _import_thread is not None and _import_thread.is_alive():
+        return 0
+    if not ImportJob.objects.filter(state=ImportState.QUEUED).exists():
+        return 0
+    _import_thread = threading.Thread(target=_imports_thread, name="kesu-imports", daemon=True)
+    _import_thread.start()
+    return 1
+
+
+def _imports_thread() -> None:
+    try:
+        run_imports()
+    except Exception:
+        log.exception("the import thread failed")
+    finally:
+        connection.close()
+
+
+def pull_wecom_messages() -> int:
+    """WeCom customer service, as a safety net: pull what an event may have announced while a
+    pull failed (the cursor stayed). Events pull at once (intake.wechat_views); this runs every
+    few minutes, without an event's token, which WeCom rate-limits."""
+    from kesu.intake.wechat import KfSync
+    from kesu.intake.wechat_views import WeComApiError, sync_kf_messages
+
+    taken = 0
+    sources = Source.objects.filter(kind=SourceKind.WECOM, is_active=True).exclude(kf_secret_env="")
+    for source in sources:
+        try:
+            secret = read_secret(source.kf_secret_env, "")
+            taken += sync_kf_messages(source, KfSync(source.app_id, "", ""), secret=secret)
+        except (ConfigError, WeComApiError) as error:
+            log.warning("wecom source %s: periodic pull failed: %s", source.code, error)
+    return taken
 
 
 def poll_mailboxes() -> int:

@@ -15,3 +15,13 @@ def purge_idempotency_keys() -> int:
 @shared_task(name="kesu.intake.poll_mailboxes", ignore_result=True)
 def poll_mailboxes() -> int:
     return jobs.poll_mailboxes()
+
+
+@shared_task(name="kesu.intake.run_imports", ignore_result=True)
+def run_imports() -> int:
+    return jobs.run_imports()
+
+
+@shared_task(name="kesu.intake.pull_wecom_messages", ignore_result=True)
+def pull_wecom_messages() -> int:
+    return jobs.pull_wecom_messages()

@@ -1,0 +1,109 @@
+"""A local fake of WeCom's API for tests: `gettoken` and `kf/sync_msg`, nothing else.
+
+    with FakeWeCom(corp_id="ww1", secret="kf-secret") as wecom:
+        wecom.pages[""] = {"next_cursor": "c1", "has_more": 1, "msg_list": [...]}
+        source.api_base = wecom.url
+        ...
+        assert wecom.token_requests == 1
+
+gettoken issues token-1, token-2 … ; sync_msg answers the page stored under the request's cursor
+(an empty, final page for a cursor it does not know), after checking the access token as WeCom
+does. `revoke()` invalidates the tokens issued so far; setting `errcode` makes every sync_msg
+answer that error. It listens on 127.0.0.1 only, on a free port, in a daemon thread.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+HOST = "127.0.0.1"  # never anything wider: a test must not open a port to the network
+
+
+class FakeWeCom:
+    def __init__(self, *, corp_id: str, secret: str) -> None:
+        self.corp_id, self.secret = corp_id, secret
+        self.pages: dict[str, dict[str, Any]] = {}
+        self.errcode = 0
+        self.token_requests = 0
+        self._valid: set[str] = set()
+        self.sync_bodies: list[dict[str, Any]] = []  # every sync_msg body, in arrival order
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+
+    def revoke(self) -> None:
+        with self._lock:
+            self._valid.clear()
+
+    def answer(self, method: str, path: str, query: dict[str, str], body: bytes) -> dict[str, Any]:
+        with self._lock:
+            if method == "GET" and path == "/cgi-bin/gettoken":
+                self.token_requests += 1
+                if (query.get("corpid"), query.get("corpsecret")) != (self.corp_id, self.secret):
+                    return {"errcode": 40001, "errmsg": "invalid credential"}
+                token = f"token-{self.token_requests}"
+                self._valid.add(token)
+                return {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200}
+            if method == "POST" and path == "/cgi-bin/kf/sync_msg":
+                request = json.loads(body.decode("utf-8"))
+                self.sync_bodies.append(request)
+                if query.get("access_token") not in self._valid:
+                    return {"errcode": 40014, "errmsg": "invalid access_token"}
+                if self.errcode:
+                    return {"errcode": self.errcode, "errmsg": "fake failure"}
+                page = self.pages.get(request.get("cursor", ""), {})
+                return {"errcode": 0, "errmsg": "ok", "next_cursor": request.get("cursor", ""),
+                        "has_more": 0, "msg_list": [], **page}  # fmt: skip
+            return {"errcode": 404, "errmsg": f"no fake for {method} {path}"}
+
+    def __enter__(self) -> FakeWeCom:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            timeout = 5  # a client that connects and never sends must not hold a thread forever
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                parts = urllib.parse.urlsplit(self.path)
+                query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+                raw = json.dumps(fake.answer(self.command, parts.path, query, body)).encode()
+                self.send_response(200)  # WeCom reports errors in errcode, with HTTP 200
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(raw)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(raw)
+
+            do_GET = do_POST = _handle  # noqa: N815 (http.server dispatches on these names)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # keep test output clean
+
+        server = ThreadingHTTPServer((HOST, 0), Handler)
+        server.daemon_threads = True
+        self._server = server
+        self.url = f"http://{HOST}:{server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
