@@ -9,6 +9,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext_noop
 
 DEFAULT_REGION = "CN"
 
@@ -82,12 +83,13 @@ def normalise_id_card(raw: str) -> str:
             body + _ID_CHECK[sum(int(c) * w for c, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
         )
     if len(text) != 18 or not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
-        raise ValueError("not 18 characters (17 digits and a digit or X)")
+        # In English here; intake shows them translated (marked for the catalogue).
+        raise ValueError(gettext_noop("not 18 characters (17 digits and a digit or X)"))
     if (
         _ID_CHECK[sum(int(c) * w for c, w in zip(text[:17], _ID_WEIGHTS, strict=True)) % 11]
         != text[17]
     ):
-        raise ValueError("the check character does not match")
+        raise ValueError(gettext_noop("the check character does not match"))
     return text
 
 
