@@ -12,8 +12,10 @@ from django.core.management.base import CommandError
 
 from kesu.accounts.models import Role, User
 from kesu.complaints.models import Complaint, Event
+from kesu.customers.models import Customer
 from kesu.demo import scenarios
 from kesu.demo.loader import LOGINS
+from kesu.intake.models import InboundMessage
 from kesu.triage.models import ClassifierModel
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -23,7 +25,19 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 def test_load_demo_makes_one_login_per_role_and_living_complaints() -> None:
     out = StringIO()
     call_command("load_demo", count=60, seed=7, stdout=out)
-    assert Complaint.objects.count() == 60
+    # 60 lived complaints, and the story of one customer across channels (loader.channels).
+    lin = Customer.objects.get(name="林晓燕")
+    assert Complaint.objects.exclude(customer=lin).count() == 60
+    outcomes = list(
+        InboundMessage.objects.filter(customer=lin)
+        .order_by("received_at")
+        .values_list("channel", "outcome")
+    )
+    # Her chat opened the complaint; her email and her public post joined it.
+    assert outcomes == [("chat", "ignored"), ("chat", "created"), ("chat", "joined"),
+                        ("email", "joined"), ("social", "joined")]  # fmt: skip
+    assert Complaint.objects.get(customer=lin).escalation_level == 1
+    assert InboundMessage.objects.filter(outcome="ignored").count() >= 2  # a question, a list
     assert {u.role for u in User.objects.filter(username__in=[x.username for x in LOGINS])} == set(
         Role
     )
@@ -42,8 +56,9 @@ def test_load_demo_makes_one_login_per_role_and_living_complaints() -> None:
     model = ClassifierModel.objects.get(name="category", is_active=True)
     assert model.source == "demo data" and model.train_size >= 10
     # A second run with --if-empty does nothing; without it, it refuses.
+    count = Complaint.objects.count()
     call_command("load_demo", if_empty=True, stdout=StringIO())
-    assert Complaint.objects.count() == 60
+    assert Complaint.objects.count() == count
     with pytest.raises(CommandError):
         call_command("load_demo", stdout=StringIO())
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 from django.conf import settings
@@ -20,11 +21,15 @@ from django.utils import timezone
 
 from kesu.accounts.models import Department, Role, Store, User
 from kesu.accounts.services import create_user
-from kesu.complaints.models import Complaint
+from kesu.complaints.models import Channel, Complaint
 from kesu.complaints.workflow import perform
 from kesu.demo import scenarios as text
 from kesu.demo.scenarios import Scenario
 from kesu.errors import KesuError
+from kesu.intake.chat import ChatCustomer, ChatMessage, receive_chat
+from kesu.intake.email_channel import receive_email
+from kesu.intake.mentions import Mention, receive_mention
+from kesu.intake.models import Source, SourceKind
 from kesu.intake.services import parse_incoming, receive
 from kesu.knowledge import services as knowledge
 from kesu.notify.services import mark_read
@@ -420,6 +425,62 @@ class DemoBuilder:
         for complaint in resolved[:2]:
             knowledge.promote_to_case(complaint=complaint, actor=manager)
 
+    def channels(self) -> None:
+        """One customer across channels: a chat that turns into a complaint, her email about
+        it, and her public post; a chat question that is not a complaint; a newsletter.
+
+        The chat source's signing key is read from KESU_DEMO_CHAT_SECRET when a chat system
+        calls (docs/api.md); the messages here go straight to the channel's service."""
+        source = Source.objects.create(
+            code="demo-chat", name="在线客服（演示）", kind=SourceKind.WEBHOOK,
+            channel=Channel.CHAT, secret_env="KESU_DEMO_CHAT_SECRET",  # noqa: S106 (a name)
+        )  # fmt: skip
+        start = self.now - timedelta(hours=30)
+        who = ChatCustomer(
+            name="林晓燕", phone="+8613912345678", email="lin.xiaoyan@example.com",
+            external_id="u-20451",
+        )  # fmt: skip
+
+        def chat(number: int, text: str, minutes: int, conversation: str = "s-881") -> None:
+            message = ChatMessage(
+                id=f"demo-{number}",
+                conversation=conversation,
+                text=text,
+                sent_at=start + timedelta(minutes=minutes),
+                customer=who,
+            )
+            receive_chat(source, message, now=self.now)  # fmt: skip
+
+        chat(1, "你好，在吗？", 0)
+        chat(2, "上周在杭州西湖门店买的空气炸锅，用了三次就不加热了，门店说要寄回厂家检测，"
+                "要等半个月，我要求直接换新。", 2)  # fmt: skip
+        chat(3, "发票和购物小票我都拍照留着。", 5)
+        chat(4, "请问你们周末几点开门？", 240, conversation="s-902")
+        mail = EmailMessage()
+        mail["From"] = "林晓燕 <lin.xiaoyan@example.com>"
+        mail["To"] = "kefu@kesu.invalid"
+        mail["Subject"] = "空气炸锅不加热，要求换新（补充）"
+        mail["Message-ID"] = "<demo-lin-1@example.com>"
+        mail.set_content(
+            "你好：我在杭州西湖门店买的空气炸锅用了三次就不加热了，门店让我寄回厂家检测，"
+            "要等半个月。我要求直接换新，购买日期是上周六。"
+        )
+        receive_email(mail.as_bytes(), at=start + timedelta(hours=3))
+        news = EmailMessage()
+        news["From"] = "促销中心 <news@shop.example>"
+        news["Subject"] = "本周特惠：全场八折"
+        news["Precedence"] = "bulk"
+        news["Message-ID"] = "<demo-news-1@shop.example>"
+        news.set_content("本周末全场八折，欢迎选购。")
+        receive_email(news.as_bytes(), at=start + timedelta(hours=4))
+        receive_mention(
+            Mention(platform="weibo", url="https://weibo.example/lin/4901",
+                    text="在杭州西湖门店买的空气炸锅用三次就坏了，让我寄回去等半个月，太失望了！",
+                    author="林晓燕", author_id="5566", phone="+8613912345678",
+                    posted_at=start + timedelta(hours=20)),
+            actor=self.people["agent"],
+        )  # fmt: skip
+
     def follow_up(self) -> None:
         """Surveys for the cases resolved but not yet closed, as resolving them would have sent."""
         for complaint in Complaint.objects.filter(state="resolved"):
@@ -448,6 +509,7 @@ def load(*, count: int = 300, days: int = 60, seed: int = 2026) -> int:
         builder.organisation()
         loaded = builder.complaints(count, days)
         builder.knowledge()
+        builder.channels()
         builder.follow_up()
         # The categories the demo managers confirmed train the first classifier, so that a
         # complaint filed in the demo gets a category with its confidence and reasons.
