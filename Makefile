@@ -65,6 +65,7 @@ bench: setup $(VENV)/.test-done
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/sla.py $(SLA_ARGS)
 	$(BIN)/python bench/triage_eval.py $(TRIAGE_ARGS)
+	$(BIN)/python bench/importer.py $(IMPORT_ARGS)
 
 # The classifier alone on the real text sets (docs/triage.md); TRIAGE_ARGS="--sets …".
 bench-triage: setup

@@ -1,0 +1,548 @@
+"""History import: mapping, bad rows, dry run, re-runs, encodings, customers, triage, search,
+the command, and the admin's upload with its background run."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+import threading
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+from django.utils import timezone, translation
+
+from kesu.complaints.models import Complaint, Event, ReferenceCounter, State
+from kesu.customers.models import Customer, CustomerContact
+from kesu.errors import InvalidInput
+from kesu.intake import importer
+from kesu.intake.models import ImportedRow, ImportJob, ImportState
+from kesu.notify.models import Notification, OutboxMessage
+from kesu.search.models import SearchDocument
+from kesu.search.services import document_text, matching_ids
+from kesu.search.tokens import document_tokens
+from kesu.sla.models import Clock
+from kesu.triage import classifier
+from kesu.triage import services as triage
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _uploads_in_tmp(settings: Any, tmp_path: Any) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+HEADER = ["工单号", "投诉内容", "受理时间", "客户姓名", "联系电话", "邮箱", "来源渠道", "状态",
+          "结案时间", "处理结果", "门店", "金额"]  # fmt: skip
+MAPPING = {
+    "source": "crm2019",
+    "columns": {
+        "source_id": "工单号", "description": "投诉内容", "received_at": "受理时间",
+        "name": "客户姓名", "phone": "联系电话", "email": "邮箱", "channel": "来源渠道",
+        "state": "状态", "closed_at": "结案时间", "resolution": "处理结果", "store": "门店",
+        "amount": "金额",
+    },
+    "values": {"state": {"已办结": "closed"}},
+}  # fmt: skip
+GOOD = [
+    ["A1", "电水壶用了两天就漏水，要求退货。", "2023-05-01 10:00", "刘女士", "13800138000", "",
+     "电话", "已办结", "2023/05/03 12:00", "已为客户办理退货", "", "199.50"],
+    ["A2", "快递三天没到，客服不回复，再不处理我就打12315！", "2023年5月2日 11:30", "王先生",
+     "13900139000", "wang@example.com", "网站", "处理中", "", "", "", ""],
+    ["A3", "店员态度很差，爱理不理。", "2023-05-20", "刘女士", "138 0013 8000", "liu@example.com",
+     "hotline", "", "", "", "", ""],
+]  # fmt: skip
+
+
+def csv_file(rows: list[list[str]], *, encoding: str = "utf-8-sig", header=HEADER) -> io.BytesIO:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return io.BytesIO(out.getvalue().encode(encoding))
+
+
+def run(rows=GOOD, *, mapping=MAPPING, name="history.csv", **options: Any) -> importer.Outcome:
+    handle = rows if isinstance(rows, io.BytesIO) else csv_file(rows)
+    return importer.import_file(
+        handle, name=name, mapping=importer.read_mapping(mapping), **options
+    )
+
+
+def problems(outcome: importer.Outcome) -> set[tuple[int, str]]:
+    return {(e["row"], e["column"]) for e in outcome.errors}
+
+
+# --- The mapping and the file --------------------------------------------------------------------
+
+
+def test_a_wrong_mapping_names_every_key() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        importer.read_mapping({
+            "source": "", "columns": {"description": "内容", "colour": "颜色"},
+            "defaults": {"phone": "x"}, "timezone": "Mars/Olympus", "extra": 1,
+        })  # fmt: skip
+    fields = {e.field for e in caught.value.errors}
+    assert fields >= {
+        "source", "columns.colour", "defaults.phone", "timezone", "extra",
+        "columns.source_id", "columns.received_at", "columns.channel",
+    }  # fmt: skip
+    with pytest.raises(InvalidInput, match="Not valid JSON"):
+        importer.load_mapping("{not json")
+
+
+def test_a_mapped_column_missing_from_the_file_is_refused_before_any_row() -> None:
+    mapping = {**MAPPING, "columns": {**MAPPING["columns"], "order_ref": "订单号"}}
+    with pytest.raises(InvalidInput) as caught:
+        run(mapping=mapping)
+    [error] = caught.value.errors
+    assert error.field == "columns.order_ref" and "'订单号'" in error.message
+    assert "工单号" in error.message  # the columns the file does have
+    assert not Complaint.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"%PDF-1.4", "history.pdf", "Use a .csv or .xlsx file"),
+        (b"", "history.csv", "The file is empty"),
+        ("工单号,投诉内容\nA1,好\n".encode() + b"A2,\xff\xfe\xff\n", "h.csv", "Line 3 is neither"),
+        (b"PK\x03\x04broken", "history.xlsx", "not an Excel .xlsx workbook"),
+    ],
+)
+def test_an_unreadable_file_is_refused_with_the_reason(content, name, message) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        run(io.BytesIO(content), name=name)
+    assert not Complaint.objects.exists()
+
+
+# --- Rows ----------------------------------------------------------------------------------------
+
+
+def test_every_bad_row_is_reported_and_the_good_ones_imported(store) -> None:
+    future = (timezone.now() + timedelta(days=2)).strftime("%Y-%m-%d")
+    rows = [
+        GOOD[0],
+        ["B1", "", "2023-05-01", "", "13800138001", "", "电话", "", "", "", "", ""],
+        ["B2", "坏了", "昨天", "", "13800138002", "", "电话", "", "", "", "", ""],
+        ["B3", "坏了", future, "", "13800138003", "", "电话", "", "", "", "", ""],
+        ["B4", "坏了", "2023-05-01", "", "12345", "not-mail", "电话", "", "", "", "", ""],
+        ["B5", "坏了", "2023-05-01", "", "", "", "电话", "", "", "", "", ""],
+        ["B6", "坏了", "2023-05-01", "", "13800138006", "", "飞鸽", "挂起", "", "", "", ""],
+        ["B7", "坏了", "2023-05-05", "", "13800138007", "", "电话", "", "2023-05-01", "", "", ""],
+        ["B8", "坏了", "2023-05-01", "", "13800138008", "", "电话", "", "", "", "火星店", "-5"],
+        ["A1", "同一个编号", "2023-05-01", "", "13800138009", "", "电话", "", "", "", "", ""],
+        ["B9", "多了一列", "2023-05-01", "", "13800138010", "", "电话", "", "", "", "", "", "x"],
+        ["", "没有编号", "2023-05-01", "", "13800138011", "", "电话", "", "", "", "", ""],
+        ["B10", "门店", "2023-05-01", "", "13800138012", "", "电话", "", "", "", store.code, ""],
+    ]  # fmt: skip
+    outcome = run(rows)
+    assert problems(outcome) == {
+        (3, "投诉内容"),
+        (4, "受理时间"),
+        (5, "受理时间"),
+        (6, "联系电话"), (6, "邮箱"),
+        (7, "联系电话"),
+        (8, "来源渠道"), (8, "状态"),
+        (9, "结案时间"),
+        (10, "门店"), (10, "金额"),
+        (11, "工单号"),
+        (12, ""),
+        (13, "工单号"),
+    }  # fmt: skip
+    reasons = {(e["row"], e["column"]): e["reason"] for e in outcome.errors}
+    assert "in the future" in reasons[(5, "受理时间")]
+    assert "'昨天'" in reasons[(4, "受理时间")]
+    assert "phone number or an email" in reasons[(7, "联系电话")]
+    assert "Closed before it was received" in reasons[(9, "结案时间")]
+    assert reasons[(11, "工单号")] == "The same id as row 2."
+    assert "13 values but the header has 12" in reasons[(12, "")]
+    assert (outcome.done, outcome.created, outcome.failed) == (13, 2, 11)
+    assert Complaint.objects.count() == 2
+    assert Complaint.objects.get(description="门店").store == store
+
+
+def test_a_dry_run_reports_the_same_and_writes_nothing() -> None:
+    rows = [*GOOD, ["B1", "", "2023-05-01", "", "13800138001", "", "电话", "", "", "", "", ""]]
+    outcome = run(rows, dry_run=True)
+    assert (outcome.created, outcome.skipped, outcome.failed) == (3, 0, 1)
+    assert problems(outcome) == {(5, "投诉内容")}
+    assert "Nothing was written" in outcome.message
+    for model in (Complaint, Customer, CustomerContact, Event, ImportedRow, SearchDocument,
+                  ReferenceCounter):  # fmt: skip
+        assert not model.objects.exists(), model
+
+
+def test_history_comes_in_as_it_was_and_tells_nobody(people) -> None:
+    outcome = run(actor=people["admin"])
+    assert (outcome.created, outcome.failed) == (3, 0)
+    closed = Complaint.objects.get(description__startswith="电水壶")
+    assert closed.received_at == datetime(2023, 5, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+    assert closed.reference == "KS-20230501-000001"
+    assert closed.state == State.CLOSED and closed.closure == "resolved"
+    assert closed.closed_at == closed.resolved_at == datetime(2023, 5, 3, 4, 0, tzinfo=UTC)
+    assert closed.resolution == "已为客户办理退货" and closed.amount == Decimal("199.50")
+    assert closed.channel == "hotline" and closed.subject.startswith("电水壶")
+    assert closed.tracking_token_hash == ""  # nobody can track history with a token
+    open_one = Complaint.objects.get(description__startswith="快递")
+    assert open_one.state == State.INVESTIGATING and open_one.channel == "web"
+    assert open_one.closed_at is None and open_one.closure == ""
+    # One event per complaint, saying where it came from.
+    event = Event.objects.get(complaint=closed)
+    assert event.kind == "imported" and event.to_state == State.CLOSED
+    assert event.actor == people["admin"] and not event.customer_visible
+    assert event.data["source"] == "crm2019" and event.data["source_id"] == "A1"
+    assert event.data["row"] == 2 and event.data["file"] == "history.csv"
+    assert Event.objects.count() == 3
+    # History sends nothing and starts no clocks.
+    assert not OutboxMessage.objects.exists()
+    assert not Notification.objects.exists()
+    assert not Clock.objects.exists()
+    assert set(ImportedRow.objects.values_list("source_id", flat=True)) == {"A1", "A2", "A3"}
+
+
+def test_reference_numbers_share_the_live_counter(receive_public) -> None:
+    live = receive_public().complaint
+    today = timezone.localdate(live.received_at)
+    rows = [["T1", "今天的", timezone.localtime().strftime("%Y-%m-%d %H:%M"), "", "13800138000",
+             "", "电话", "", "", "", "", ""]]  # fmt: skip
+    run(rows)
+    later = receive_public(email="other@example.com").complaint
+    numbers = sorted(
+        Complaint.objects.filter(reference__startswith=f"KS-{today:%Y%m%d}").values_list(
+            "reference", flat=True
+        )
+    )
+    assert numbers == [f"KS-{today:%Y%m%d}-{n:06d}" for n in (1, 2, 3)]
+    assert later.reference.endswith("000003")
+
+
+def test_a_rerun_skips_what_is_there_and_completes_a_run_that_stopped(monkeypatch) -> None:
+    rows = [[f"R{i}", f"第{i}号投诉：东西坏了", "2023-06-01 09:00", "", f"1380013{i:04d}", "",
+             "电话", "", "", "", "", ""] for i in range(5)]  # fmt: skip
+    write = importer._Table.write
+    calls = {"events": 0}
+
+    def failing(self, rows):
+        if self.model is Event:
+            calls["events"] += 1
+            if calls["events"] == 2:
+                raise RuntimeError("disk full")
+        return write(self, rows)
+
+    monkeypatch.setattr(importer._Table, "write", failing)
+    with pytest.raises(RuntimeError):
+        run(rows, batch_size=2)
+    # The first batch is whole; nothing of the second.
+    assert Complaint.objects.count() == Event.objects.count() == ImportedRow.objects.count() == 2
+    assert SearchDocument.objects.count() == 2
+    monkeypatch.setattr(importer._Table, "write", write)
+    again = run(rows, batch_size=2)
+    assert (again.created, again.skipped, again.failed) == (3, 2, 0)
+    assert Complaint.objects.count() == 5 and Customer.objects.count() == 5
+    assert (run(rows).created, run(rows).skipped) == (0, 5)
+    assert Complaint.objects.count() == 5
+
+
+# --- Encodings and workbooks ---------------------------------------------------------------------
+
+
+def test_a_gbk_csv_from_chinese_excel() -> None:
+    outcome = run(csv_file(GOOD, encoding="gb18030"))
+    assert outcome.kind == "csv (gb18030)" and outcome.created == 3
+    assert Complaint.objects.filter(description="店员态度很差，爱理不理。").exists()
+
+
+def test_an_xlsx_workbook_with_numbers_and_dates() -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    sheet.append([1001, "洗衣机漏水", datetime(2022, 3, 4, 15, 30), "周先生", 13700137000, None,
+                  "微信", "已解决", datetime(2022, 3, 6), None, None, 88.5])  # fmt: skip
+    sheet.append([1002.0, "", datetime(2022, 3, 5), None, 13700137001, None, "微信"])
+    handle = io.BytesIO()
+    book.save(handle)
+    handle.seek(0)
+    outcome = run(handle, name="history.xlsx")
+    assert outcome.kind == "xlsx" and outcome.created == 1
+    assert problems(outcome) == {(3, "投诉内容")}
+    complaint = Complaint.objects.get()
+    assert complaint.received_at == datetime(2022, 3, 4, 7, 30, tzinfo=UTC)
+    assert complaint.state == State.RESOLVED and complaint.amount == Decimal("88.50")
+    assert complaint.customer.phone == "+8613700137000"
+    assert ImportedRow.objects.get().source_id == "1001"
+
+
+# --- Customers, triage, search -------------------------------------------------------------------
+
+
+def test_customers_are_found_by_phone_or_email_across_rows_and_existing(make_complaint) -> None:
+    existing = make_complaint().customer  # 刘女士, 13800138000, complained just now
+    before = existing.last_complaint_at
+    outcome = run()
+    assert outcome.created == 3
+    existing.refresh_from_db()
+    # A1 and A3 (the same phone, written differently) are hers; A3 adds her email.
+    assert existing.complaint_count == 3
+    assert existing.last_complaint_at == before  # old complaints do not move it back
+    assert existing.email == "liu@example.com"
+    assert CustomerContact.objects.filter(customer=existing).count() == 2
+    wang = Customer.objects.get(name="王先生")
+    assert wang.complaint_count == 1 and wang.phone == "+8613900139000"
+    assert Customer.objects.count() == 2
+    # Within one batch: the same new email joins the customer made for an earlier row.
+    rows = [
+        ["C1", "第一次", "2023-01-01", "赵女士", "", "zhao@example.com", "电话", "", "", "", "",
+         ""],
+        ["C2", "第二次", "2023-01-09", "", "13600136000", "zhao@example.com", "电话", "", "", "",
+         "", ""],
+    ]  # fmt: skip
+    run(rows)
+    zhao = Customer.objects.get(name="赵女士")
+    assert zhao.complaint_count == 2 and timezone.localdate(zhao.last_complaint_at).day == 9
+    assert set(zhao.contacts.values_list("value", flat=True)) == {
+        "zhao@example.com", "+8613600136000",
+    }  # fmt: skip
+
+
+def test_triage_reads_each_row_as_intake_would() -> None:
+    run()
+    threat = Complaint.objects.get(description__contains="12315")
+    assert "regulator" in threat.flags.split()
+    assert threat.grade in ("A", "B", "C")
+    assert Event.objects.get(complaint=threat).data["triage"]["grade"] == threat.grade
+    # A3 is 刘女士's second complaint within 30 days of A1: a repeat.
+    repeat = Complaint.objects.get(description__startswith="店员")
+    assert "repeat" in repeat.flags.split()
+    assert repeat.category == "staff_attitude"  # a keyword rule
+
+
+def test_the_classifier_reads_the_batch_as_it_reads_one_text() -> None:
+    rng = random.Random(0)
+    words = {"quality_defect": ["屏幕碎了", "漏水", "开机就坏"],
+             "late_delivery": ["快递没到", "物流不动", "还没发货"],
+             "staff_attitude": ["店员骂人", "很不耐烦", "甩脸色"]}  # fmt: skip
+    texts, labels = [], []
+    for i in range(90):
+        label = list(words)[i % 3]
+        texts.append(f"我上周买的东西，{rng.choice(words[label])}，请尽快处理")
+        labels.append(label)
+    triage.train_classifier(name=triage.CATEGORY_MODEL, texts=texts, labels=labels,
+                            source="test", activate="always")  # fmt: skip
+    probes = ["我上周买的手机，屏幕碎了", "快递没到！", "你好"]
+    batch = list(importer._predict_all(probes))
+    loaded = classifier.active(triage.CATEGORY_MODEL)
+    assert loaded is not None
+    for probe, prediction in zip(probes, batch, strict=True):
+        one = loaded.predict(probe)
+        assert prediction is not None
+        assert prediction.category == one.category
+        assert prediction.confidence == pytest.approx(one.confidence, abs=1e-5)
+        # The words that weighed most (their order among equal weights may differ).
+        assert bool(prediction.features) == bool(one.features)
+    run([["M1", "我上周买的手机，屏幕碎了", "2023-01-01", "", "13800138000", "", "电话", "", "",
+          "", "", ""]])  # fmt: skip
+    assert Complaint.objects.get().category == "quality_defect"
+
+
+def test_imported_complaints_are_found_by_search() -> None:
+    run()
+    found = Complaint.objects.filter(pk__in=matching_ids("漏水")).values_list("description")
+    assert [d for (d,) in found] == ["电水壶用了两天就漏水，要求退货。"]
+    assert Complaint.objects.filter(pk__in=matching_ids("13900139000")).count() == 1
+    assert Complaint.objects.filter(pk__in=matching_ids("KS-20230502-000001")).count() == 1
+
+
+def test_search_rows_are_those_intake_would_write(make_complaint, store) -> None:
+    make_complaint()
+    rows = [[*GOOD[0][:10], store.code, ""], *GOOD[1:]]
+    run(rows)
+    imported = ImportedRow.objects.values("complaint_id")
+    for complaint in Complaint.objects.filter(pk__in=imported).select_related("customer", "store"):
+        expected = " ".join(document_tokens(document_text(complaint)))
+        assert complaint.search_document.tokens == expected, complaint.reference
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_file_is_read_by_worker_processes() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the workers open the database themselves: not an in-memory SQLite one")
+    rows = [[f"W{i}", f"第{i}号：{GOOD[i % 3][1]}", "2023-06-01 09:00", "", f"1380013{i:04d}", "",
+             "电话", "", "", "", "", ""] for i in range(30)]  # fmt: skip
+    rows[7][2] = "不是日期"
+    outcome = run(rows, workers=1, batch_size=8)
+    assert (outcome.created, outcome.failed) == (29, 1)
+    assert problems(outcome) == {(9, "受理时间")}
+    threat = Complaint.objects.get(description__contains="12315", description__startswith="第1号")
+    assert "regulator" in threat.flags.split()
+    assert Complaint.objects.count() == SearchDocument.objects.count() == 29
+
+
+# --- The command ---------------------------------------------------------------------------------
+
+
+def test_the_command_imports_with_a_progress_bar_and_a_summary(tmp_path) -> None:
+    data = tmp_path / "history.csv"
+    data.write_bytes(csv_file([*GOOD, ["B1", "", "2023-05-01", "", "13800138001", "", "电话",
+                                       "", "", "", "", ""]]).getvalue())  # fmt: skip
+    mapping = tmp_path / "map.json"
+    mapping.write_text(json.dumps(MAPPING, ensure_ascii=False), encoding="utf-8")
+    errors = tmp_path / "bad.csv"
+    out, err = StringIO(), StringIO()
+    call_command("import_complaints", str(data), "--mapping", str(mapping), "--dry-run",
+                 stdout=out, stderr=err)  # fmt: skip
+    assert "3 would be imported" in out.getvalue() and "row 5, 投诉内容" in out.getvalue()
+    assert "100%" in err.getvalue() and "4/4 rows" in err.getvalue()
+    assert not Complaint.objects.exists()
+    call_command("import_complaints", str(data), "--mapping", str(mapping), "--batch-size", "2",
+                 "--errors", str(errors), stdout=out, stderr=err)  # fmt: skip
+    assert Complaint.objects.count() == 3
+    assert errors.read_text(encoding="utf-8-sig").splitlines()[1].startswith("5,投诉内容,")
+    with pytest.raises(CommandError, match="cannot read"):
+        call_command("import_complaints", str(tmp_path / "none.csv"), "--mapping",
+                     str(mapping), stdout=StringIO(), stderr=StringIO())  # fmt: skip
+    mapping.write_text('{"source": "x", "columns": {"colour": "颜色"}}', encoding="utf-8")
+    with pytest.raises(CommandError, match=r"columns\.colour: Unknown field"):
+        call_command("import_complaints", str(data), "--mapping", str(mapping),
+                     stdout=StringIO(), stderr=StringIO())  # fmt: skip
+
+
+# --- The admin and the background run ------------------------------------------------------------
+
+
+def upload(rows=GOOD, **fields: Any) -> dict[str, Any]:
+    return {
+        "file": SimpleUploadedFile("history.csv", csv_file(rows).getvalue(), "text/csv"),
+        "mapping": json.dumps(MAPPING, ensure_ascii=False),
+        **fields,
+    }
+
+
+def test_upload_in_the_admin_runs_in_the_background_with_progress(client, people) -> None:
+    client.force_login(people["admin"])
+    assert client.get("/admin/intake/importjob/add/").status_code == 200
+    rows = [*GOOD, ["B1", "", "2023-05-01", "", "13800138001", "", "电话", "", "", "", "", ""]]
+    response = client.post("/admin/intake/importjob/add/", upload(rows))
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/{job.pk}/change/")
+    # Only the header is read in the request; the rows are counted when the job starts.
+    assert job.state == ImportState.QUEUED and job.total_rows is None and not job.dry_run
+    page = client.get(f"/admin/intake/importjob/{job.pk}/change/").content.decode()
+    assert 'http-equiv="refresh"' in page  # it refreshes itself while queued
+    with translation.override("en"):  # the worker's language (the page's stays active)
+        assert importer.run_pending_imports() == 1
+        assert importer.run_pending_imports() == 0
+    job.refresh_from_db()
+    assert job.state == ImportState.DONE and job.finished_at is not None
+    assert (job.total_rows, job.done_rows, job.created, job.failed) == (4, 4, 3, 1)
+    page = client.get(f"/admin/intake/importjob/{job.pk}/change/").content.decode()
+    assert 'http-equiv="refresh"' not in page
+    assert '<progress value="4" max="4"' in page and "100%" in page
+    assert "3 complaints imported" in page and "投诉内容" in page
+    listing = client.get("/admin/intake/importjob/").content.decode()
+    assert "100% (4 / 4)" in listing
+    download = client.get(f"/admin/intake/importjob/{job.pk}/errors.csv")
+    assert download["Content-Type"].startswith("text/csv")
+    assert download.content.decode("utf-8-sig").splitlines()[1].startswith("5,投诉内容,")
+    assert Complaint.objects.count() == 3
+
+
+def test_the_admin_checks_the_header_at_once_and_queues_nothing_wrong(client, people) -> None:
+    client.force_login(people["admin"])
+    mapping = {**MAPPING, "columns": {**MAPPING["columns"], "order_ref": "订单号"}}
+    response = client.post(
+        "/admin/intake/importjob/add/", upload(mapping=json.dumps(mapping, ensure_ascii=False))
+    )
+    assert response.status_code == 200 and "订单号" in response.content.decode()
+    response = client.post("/admin/intake/importjob/add/", upload(mapping="{}"))
+    assert response.status_code == 200 and "columns.source_id" in response.content.decode()
+    assert not ImportJob.objects.exists()
+    client.force_login(people["li"])  # a manager is not an administrator
+    assert client.get("/admin/intake/importjob/add/").status_code == 302
+
+
+def test_a_dry_run_job_then_for_real(client, people) -> None:
+    client.force_login(people["admin"])
+    client.post("/admin/intake/importjob/add/", upload(dry_run="on"))
+    importer.run_pending_imports()
+    dry = ImportJob.objects.get()
+    assert dry.dry_run and dry.state == ImportState.DONE and dry.created == 3
+    assert not Complaint.objects.exists()
+    client.post("/admin/intake/importjob/", {"action": "import_for_real",
+                                             "_selected_action": [dry.pk]})  # fmt: skip
+    assert importer.run_pending_imports() == 1
+    assert Complaint.objects.count() == 3
+
+
+def test_a_job_is_claimed_once() -> None:
+    from kesu.accounts.services import create_user
+
+    admin = create_user(username="root", role="admin", password=None)
+    jobs = [
+        importer.queue_import(upload=SimpleUploadedFile("h.csv", csv_file(GOOD).getvalue()),
+                              name="h.csv", mapping=importer.read_mapping(MAPPING),
+                              raw_mapping=MAPPING, dry_run=True, user=admin)
+        for _ in range(2)
+    ]  # fmt: skip
+    first = importer._claim()
+    assert first is not None and first.pk == jobs[0].pk
+    second = importer._claim()
+    assert second is not None and second.pk == jobs[1].pk  # the running one is not taken again
+    assert importer._claim() is None
+    assert importer.run_pending_imports() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_never_take_the_same_job() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("SKIP LOCKED: PostgreSQL (SQLite lets one writer in at a time)")
+    from kesu.accounts.services import create_user
+
+    admin = create_user(username="root", role="admin", password=None)
+    job = importer.queue_import(upload=SimpleUploadedFile("h.csv", csv_file(GOOD).getvalue()),
+                                name="h.csv", mapping=importer.read_mapping(MAPPING),
+                                raw_mapping=MAPPING, dry_run=True, user=admin)  # fmt: skip
+    locked, release = threading.Event(), threading.Event()
+    seen: list[Any] = []
+
+    def holder() -> None:
+        # Another worker between its SELECT … FOR UPDATE and its commit.
+        with transaction.atomic():
+            ImportJob.objects.select_for_update().get(pk=job.pk)
+            locked.set()
+            release.wait(5)
+        connection.close()
+
+    def claimer() -> None:
+        seen.append(importer._claim())
+        connection.close()
+
+    first = threading.Thread(target=holder)
+    first.start()
+    locked.wait(5)
+    second = threading.Thread(target=claimer)
+    second.start()
+    second.join(5)
+    release.set()
+    first.join(5)
+    assert seen == [None]  # skipped, not waited for
+    assert ImportJob.objects.get(pk=job.pk).state == ImportState.QUEUED
+
+
+def test_the_other_intake_models_in_the_admin(client, people) -> None:
+    client.force_login(people["admin"])
+    for model in ("mailbox", "source", "conversation", "inboundmessage"):
+        assert client.get(f"/admin/intake/{model}/").status_code == 200, model
+    page = client.get("/admin/intake/mailbox/add/").content.decode()
+    assert "password_env" in page and 'type="password"' not in page
+    assert client.get("/admin/intake/inboundmessage/add/").status_code == 403
