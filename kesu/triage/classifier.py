@@ -247,8 +247,10 @@ class Loaded:
         return np.concatenate(columns), np.concatenate(values)
 
     def _softmax(self, columns: np.ndarray, values: np.ndarray) -> np.ndarray:
-        scores = _two_columns((self.coef[:, columns] @ values + self.intercept)[np.newaxis, :])
-        z = self.scale * scores[0]
+        scores = np.asarray(self.coef[:, columns] @ values + self.intercept).reshape(-1)
+        if len(scores) == 1:  # two labels: one score, for the second (see _two_columns)
+            scores = np.array([-scores[0], scores[0]])
+        z = self.scale * scores
         e = np.exp(z - z.max())
         result: np.ndarray = e / e.sum()
         return result

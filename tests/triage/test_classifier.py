@@ -214,6 +214,20 @@ def test_one_text_prediction_matches_the_pipeline(language) -> None:
     assert prediction.features  # the words that weighed most
 
 
+def test_a_two_label_model_reads_the_same_one_text_at_a_time() -> None:
+    """Two labels give one score per text, not one per label: read as the pipeline reads it."""
+    rows = [(t, label) for t, label in examples(90) if label != "staff_attitude"]
+    pipeline = classifier.fit([t for t, _ in rows], [label for _, label in rows], "zh")
+    loaded = classifier.Loaded(pipeline, "test v2")
+    probes = ["我上周买的手机，屏幕碎了", "快递没到！请尽快处理"]
+    for probe, row in zip(probes, pipeline.predict_proba(probes), strict=True):
+        assert loaded.probabilities(probe) == pytest.approx(row, abs=1e-5)
+        prediction = loaded.predict(probe)
+        assert prediction.category == pipeline.predict([probe])[0]
+        assert prediction.confidence == pytest.approx(max(row), abs=1e-5)
+    assert {loaded.predict(p).category for p in probes} == {"quality_defect", "late_delivery"}
+
+
 def test_grade_corrections_are_labels_too(receive_public, people) -> None:
     """A person's grade — at staff intake or by classify — is a training label for `grade`."""
     for i, (text, label) in enumerate(examples(24)):
