@@ -84,6 +84,7 @@ def _remedy(data: dict[str, Any]) -> str:
 def kind_label(kind: str) -> str:
     labels = {
         "received": _("Received"),
+        "imported": _("Imported"),
         "acknowledge": _("Acknowledged"),
         "contact": _("Contacted the customer"),
         "classify": _("Classified"),
@@ -203,6 +204,13 @@ def describe(event: Event, names: Directory | None = None) -> str:
         if d.get("attachments"):
             text += " " + _("Files: %(files)s.") % {"files": ", ".join(d["attachments"])}
         return text
+    if kind == "imported":
+        return _("Imported from %(source)s (id %(id)s, row %(row)s of %(file)s).") % {
+            "source": d.get("source", "?"),
+            "id": d.get("source_id", "?"),
+            "row": d.get("row", "?"),
+            "file": d.get("file", "?"),
+        }
     if kind == "contact":
         reached = _("reached") if d.get("reached") else _("not reached")
         method = _(CONTACT_METHODS.get(d.get("method", ""), "Other"))

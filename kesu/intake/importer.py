@@ -50,6 +50,7 @@ import numpy as np
 from django.conf import settings
 from django.core.files.base import File
 from django.db import IntegrityError, OperationalError, connection, models, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -76,6 +77,8 @@ ERRORS_KEPT = 1000
 # Files of at least this many rows are read in worker processes (_Workers) while this one writes.
 PARALLEL_FROM = 20_000
 ATTEMPTS = 3  # a batch that meets a concurrent writer (same contact, same id) is tried again
+# A running job whose batches stopped for this long lost its worker and is taken again.
+STALE_AFTER = timedelta(minutes=15)
 
 # Mapping keys: the fields of a complaint an import can fill.
 REQUIRED = ("source_id", "description", "received_at")
@@ -1157,6 +1160,7 @@ class _Run:
             "created": self.outcome.created + created,
             "skipped": self.outcome.skipped + skipped,
             "failed": self.outcome.failed + failed,
+            "heartbeat_at": timezone.now(),
         }
         if problems and room > 0:
             changes["errors"] = kept + [p.as_dict() for p in problems[:room]]
@@ -1603,25 +1607,36 @@ def queue_again(job: ImportJob, *, dry_run: bool | None = None, user: User) -> I
     )
 
 
+def _claimable(now: datetime) -> Q:
+    """Queued, or running without a heartbeat for STALE_AFTER: its worker died (a restart)."""
+    stale = now - STALE_AFTER
+    return Q(state=ImportState.QUEUED) | Q(
+        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, started_at__lt=stale),
+        state=ImportState.RUNNING,
+    )
+
+
 def _claim() -> ImportJob | None:
-    """Take the oldest queued job; two workers never take the same one."""
+    """Take the oldest queued (or abandoned) job; two workers never take the same one."""
     with transaction.atomic():
+        now = timezone.now()
         job = (
             ImportJob.objects.select_for_update(skip_locked=True)
-            .filter(state=ImportState.QUEUED)
+            .filter(_claimable(now))
             .order_by("created_at", "pk")
             .first()
         )
         if job is None:
             return None
+        if job.state == ImportState.RUNNING:
+            log.warning("import %s: its worker stopped beating; running it again", job.pk)
         # The conditional update is the guard where FOR UPDATE does not exist (SQLite, whose
         # IMMEDIATE transaction already lets one writer in at a time).
-        started = timezone.now()
-        if not ImportJob.objects.filter(pk=job.pk, state=ImportState.QUEUED).update(
-            state=ImportState.RUNNING, started_at=started
+        if not ImportJob.objects.filter(_claimable(now), pk=job.pk).update(
+            state=ImportState.RUNNING, started_at=now, heartbeat_at=now
         ):
             return None
-        job.state, job.started_at = ImportState.RUNNING, started
+        job.state, job.started_at, job.heartbeat_at = ImportState.RUNNING, now, now
         return job
 
 

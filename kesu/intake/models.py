@@ -258,6 +258,9 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # Moved by every stored batch: a running job whose heartbeat stopped lost its worker, and
+    # is taken again (intake.importer.STALE_AFTER; a re-run skips what was stored).
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("import")

@@ -19,6 +19,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
+from kesu.complaints.events import describe
 from kesu.complaints.models import Complaint, Event, ReferenceCounter, State
 from kesu.customers.models import Customer, CustomerContact
 from kesu.errors import InvalidInput
@@ -201,6 +202,8 @@ def test_history_comes_in_as_it_was_and_tells_nobody(people) -> None:
     assert event.actor == people["admin"] and not event.customer_visible
     assert event.data["source"] == "crm2019" and event.data["source_id"] == "A1"
     assert event.data["row"] == 2 and event.data["file"] == "history.csv"
+    with translation.override("en"):
+        assert describe(event) == "Imported from crm2019 (id A1, row 2 of history.csv)."
     assert Event.objects.count() == 3
     # History sends nothing and starts no clocks.
     assert not OutboxMessage.objects.exists()
@@ -500,6 +503,25 @@ def test_a_job_is_claimed_once() -> None:
     assert second is not None and second.pk == jobs[1].pk  # the running one is not taken again
     assert importer._claim() is None
     assert importer.run_pending_imports() == 0
+
+
+def test_a_job_whose_worker_died_is_taken_again_and_completed() -> None:
+    from kesu.accounts.services import create_user
+
+    admin = create_user(username="root", role="admin", password=None)
+    job = importer.queue_import(upload=SimpleUploadedFile("h.csv", csv_file(GOOD).getvalue()),
+                                name="h.csv", mapping=importer.read_mapping(MAPPING),
+                                raw_mapping=MAPPING, dry_run=False, user=admin)  # fmt: skip
+    claimed = importer._claim()
+    assert claimed is not None and claimed.pk == job.pk
+    assert importer._claim() is None  # running, and beating: nobody takes it
+    # Its worker dies: the heartbeat stops.
+    silent = timezone.now() - importer.STALE_AFTER - timedelta(seconds=1)
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=silent)
+    assert importer.run_pending_imports() == 1
+    job.refresh_from_db()
+    assert job.state == ImportState.DONE and job.created == Complaint.objects.count() > 0
+    assert job.heartbeat_at is not None and job.heartbeat_at > silent
 
 
 @pytest.mark.django_db(transaction=True)
