@@ -193,10 +193,9 @@ def signed_source(request: HttpRequest, body: bytes) -> Source:
     source = Source.objects.filter(code=code, kind=SourceKind.WEBHOOK, is_active=True).first()
     if source is None:
         raise HttpError(401, _("No active webhook source %(code)s.") % {"code": repr(code)})
-    try:
-        skew = abs(time.time() - int(stamp))
-    except ValueError:
-        raise HttpError(401, _("X-Kesu-Timestamp must be Unix seconds.")) from None
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+        raise HttpError(401, _("X-Kesu-Timestamp must be Unix seconds."))
+    skew = abs(time.time() - int(stamp))
     if skew > SIGNATURE_TOLERANCE:
         raise HttpError(
             401,

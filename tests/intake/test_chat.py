@@ -143,6 +143,7 @@ def test_api_answers_each_message_in_order(source):
         ({"source": "nobody"}, "No active webhook source"),
         ({"stamp": "1000000000"}, "seconds away"),
         ({"stamp": "yesterday"}, "Unix seconds"),
+        ({"stamp": "１７６４４８９６００"}, "Unix seconds"),  # full-width digits
         ({"source": ""}, "X-Kesu-Source header is missing"),
     ],
 )
