@@ -21,7 +21,7 @@ BAR = 30
 class Command(BaseCommand):
     help = (
         "Import historical complaints from a CSV or XLSX file with a JSON column mapping "
-        "(docs: kesu/intake/importer.py). Rows already imported from the same source are "
+        "(docs: kesu/intake/importer/__init__.py). Rows already imported from the same source are "
         "skipped, so a run that stopped is completed by running it again. Exit status 1: the "
         "mapping or the file is wrong and nothing was read."
     )
