@@ -126,7 +126,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-keys": {"task": "kesu.intake.purge_idempotency_keys", "schedule": 3600.0},
     "imports": {"task": "kesu.intake.run_imports", "schedule": 10.0},
     "wecom": {"task": "kesu.intake.pull_wecom_messages", "schedule": 300.0},
-    "mailboxes": {"task": "kesu.intake.poll_mailboxes", "schedule": env_int("KESU_MAIL_EVERY", 60)},
+    "mailboxes": {
+        "task": "kesu.intake.poll_mailboxes",
+        "schedule": env_int("KESU_MAIL_EVERY", 60, minimum=5),
+    },
 }
 
 _redis_url = env_str("REDIS_URL", "")
