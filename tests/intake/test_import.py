@@ -376,7 +376,7 @@ def test_search_rows_are_those_intake_would_write(make_complaint, store) -> None
         assert complaint.search_document.tokens == expected, complaint.reference
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_large_file_is_read_by_worker_processes() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("the workers open the database themselves: not an in-memory SQLite one")
@@ -524,7 +524,7 @@ def test_a_job_whose_worker_died_is_taken_again_and_completed() -> None:
     assert job.heartbeat_at is not None and job.heartbeat_at > silent
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_never_take_the_same_job() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("SKIP LOCKED: PostgreSQL (SQLite lets one writer in at a time)")
