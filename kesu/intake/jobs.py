@@ -127,6 +127,8 @@ def poll_mailbox(mailbox: Mailbox) -> int:
         try:
             receive_email(fetched.raw)
         except InvalidInput as error:
+            log.warning("mailbox %s: UID %s is not email: %s", mailbox.name, fetched.uid,
+                        error.detail)  # fmt: skip
             record_unreadable(fetched.raw, error.detail)
         except DatabaseError as error:
             # The database is away: stop here, the position stays before this message.

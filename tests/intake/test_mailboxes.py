@@ -87,10 +87,11 @@ def test_a_rebuilt_folder_is_read_again_without_duplicates(server, mailbox):
     assert mailbox.uid_validity == 99
 
 
-def test_unreadable_bytes_are_recorded_and_passed(server, mailbox):
+def test_unreadable_bytes_are_recorded_logged_and_passed(server, mailbox, caplog):
     server.add("INBOX", b"\x00\x01\x02")
     server.add("INBOX", make_mail(message_id="<after@example.com>"))
     assert poll_mailbox(mailbox) == 2
+    assert "UID 1 is not email" in caplog.text
     rejected = InboundMessage.objects.get(outcome=Outcome.REJECTED)
     assert "email" in rejected.reason
     assert Complaint.objects.count() == 1
