@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,7 @@ from kesu.complaints.models import Complaint
 from kesu.customers.contact import normalise_email, normalise_phone
 from kesu.customers.models import ContactKind
 from kesu.errors import InvalidInput, KesuError
+from kesu.intake.inbound import Taken, rejected, take_once
 from kesu.intake.models import Conversation, InboundMessage, Outcome, Source
 from kesu.intake.services import MAX_MESSAGE, IncomingComplaint, _add_message, receive
 from kesu.triage.judge import judge
@@ -66,22 +68,9 @@ class ChatMessage:
     language: str = "zh-hans"
 
 
-@dataclass(frozen=True)
-class ChatResult:
-    record: InboundMessage
-    again: bool = False
-
+class ChatResult(Taken):
     def answer(self) -> dict[str, object]:
-        record = self.record
-        complaint = record.complaint
-        answer: dict[str, object] = {"id": record.external_id, "outcome": record.outcome}
-        if complaint is not None and record.outcome in (Outcome.CREATED, Outcome.JOINED):
-            answer["reference"] = complaint.reference
-        if record.reason:
-            answer["reason"] = record.reason
-        if self.again:
-            answer["again"] = True
-        return answer
+        return self.outcome("id", self.record.external_id)
 
 
 def source_key(source: Source) -> str:
@@ -110,24 +99,9 @@ def receive_chat(
 ) -> ChatResult:
     """Take one chat message once (by its id within the source); see the module docstring."""
     key = source_key(source)
-    earlier = _earlier(key, message.id)
-    if earlier is not None:
-        return ChatResult(earlier, again=True)
-    try:
-        return ChatResult(_receive(source, key, message, now or timezone.now()))
-    except IntegrityError:
-        earlier = _earlier(key, message.id)
-        if earlier is None:
-            raise
-        return ChatResult(earlier, again=True)
-
-
-def _earlier(key: str, external_id: str) -> InboundMessage | None:
-    return (
-        InboundMessage.objects.select_related("complaint")
-        .filter(source_key=key, external_id=external_id)
-        .first()
-    )
+    at = now or timezone.now()
+    record, again = take_once(key, message.id, partial(_receive, source, key, message, at))
+    return ChatResult(record, again)
 
 
 def _receive(source: Source, key: str, message: ChatMessage, now: datetime) -> InboundMessage:
@@ -166,10 +140,7 @@ def _receive(source: Source, key: str, message: ChatMessage, now: datetime) -> I
             conversation.save()
             record.save()
     except KesuError as error:
-        record.pk, record.conversation, record.complaint, record.customer = None, None, None, None
-        record.outcome, record.reason = Outcome.REJECTED, error.detail[:300]
-        with transaction.atomic():
-            record.save()
+        return rejected(record, error.detail)
     return record
 
 

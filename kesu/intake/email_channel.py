@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
+from functools import partial
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,6 +35,7 @@ from kesu.complaints.services import files_removed_on_error
 from kesu.customers.contact import normalise_email
 from kesu.customers.models import ContactKind, CustomerContact
 from kesu.errors import InvalidInput, KesuError
+from kesu.intake.inbound import Taken, rejected, take_once
 from kesu.intake.mail import ParsedMail, UnreadableMail, parse_mail
 from kesu.intake.models import InboundMessage, Outcome
 from kesu.intake.services import (
@@ -51,13 +52,7 @@ SUBJECT_REFERENCE = re.compile(r"\bKS-\d{8}-\d{6}\b", re.IGNORECASE)
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
-@dataclass(frozen=True)
-class MailResult:
-    """What became of one mail; `again` when it had been received before."""
-
-    record: InboundMessage
-    again: bool = False
-
+class MailResult(Taken):
     @property
     def answer(self) -> dict[str, object]:
         """The API's answer (issue: intake channels, email)."""
@@ -97,18 +92,9 @@ def receive_email(
         why = _("Not a readable email: %(why)s.") % {"why": error}
         raise InvalidInput.one("body", why) from None
     external_id = external_id_of(raw, mail)
-    earlier = _earlier(source_key, external_id)
-    if earlier is not None:
-        return MailResult(earlier, again=True)
-    try:
-        return MailResult(_receive(mail, source_key, external_id, now))
-    except IntegrityError:
-        # The same mail arrived twice at once (two pollers, a gateway retry): answer as the
-        # first did.
-        earlier = _earlier(source_key, external_id)
-        if earlier is None:
-            raise
-        return MailResult(earlier, again=True)
+    receive_it = partial(_receive, mail, source_key, external_id, now)
+    record, again = take_once(source_key, external_id, receive_it)
+    return MailResult(record, again)
 
 
 def record_unreadable(raw: bytes, reason: str, *, source_key: str = EMAIL_SOURCE) -> MailResult:
@@ -131,14 +117,6 @@ def record_unreadable(raw: bytes, reason: str, *, source_key: str = EMAIL_SOURCE
 def _clean(text: str) -> str:
     """Without NUL characters, which PostgreSQL text cannot hold (broken mail has them)."""
     return text.replace("\x00", "")
-
-
-def _earlier(source_key: str, external_id: str) -> InboundMessage | None:
-    return (
-        InboundMessage.objects.select_related("complaint")
-        .filter(source_key=source_key, external_id=external_id)
-        .first()
-    )
 
 
 def _receive(mail: ParsedMail, source_key: str, external_id: str, now: datetime) -> InboundMessage:
@@ -178,10 +156,7 @@ def _receive(mail: ParsedMail, source_key: str, external_id: str, now: datetime)
         _store(record, mail, sender, case, uploads, refused, now)
     except KesuError as error:
         # Nothing of it was written (one transaction); the mail itself is kept, refused.
-        record.pk, record.complaint, record.customer = None, None, None
-        record.outcome, record.reason = Outcome.REJECTED, error.detail[:300]
-        with transaction.atomic():
-            record.save()
+        return rejected(record, error.detail)
     return record
 
 

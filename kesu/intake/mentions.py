@@ -13,8 +13,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +25,7 @@ from kesu.complaints.models import Channel, Complaint
 from kesu.complaints.workflow import perform
 from kesu.customers.models import ContactKind
 from kesu.errors import KesuError
+from kesu.intake.inbound import Taken, rejected, take_once
 from kesu.intake.models import InboundMessage, Outcome
 from kesu.intake.services import Assessment, IncomingComplaint, receive
 from kesu.triage.judge import judge
@@ -49,21 +51,9 @@ class Mention:
         return url if len(url) <= 255 else "sha256:" + hashlib.sha256(url.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class MentionResult:
-    record: InboundMessage
-    again: bool = False
-
+class MentionResult(Taken):
     def answer(self) -> dict[str, object]:
-        record = self.record
-        answer: dict[str, object] = {"url": self.url, "outcome": record.outcome}
-        if record.complaint is not None and record.outcome in (Outcome.CREATED, Outcome.JOINED):
-            answer["reference"] = record.complaint.reference
-        if record.reason:
-            answer["reason"] = record.reason
-        if self.again:
-            answer["again"] = True
-        return answer
+        return self.outcome("url", self.url)
 
     @property
     def url(self) -> str:
@@ -72,24 +62,10 @@ class MentionResult:
 
 def receive_mention(mention: Mention, *, actor: User, now: datetime | None = None) -> MentionResult:
     key = f"mention:{mention.platform}"
-    earlier = _earlier(key, mention.external_id)
-    if earlier is not None:
-        return MentionResult(earlier, again=True)
-    try:
-        return MentionResult(_receive(key, mention, actor, now or timezone.now()))
-    except IntegrityError:
-        earlier = _earlier(key, mention.external_id)
-        if earlier is None:
-            raise
-        return MentionResult(earlier, again=True)
-
-
-def _earlier(key: str, external_id: str) -> InboundMessage | None:
-    return (
-        InboundMessage.objects.select_related("complaint")
-        .filter(source_key=key, external_id=external_id)
-        .first()
-    )
+    at = now or timezone.now()
+    receive_it = partial(_receive, key, mention, actor, at)
+    record, again = take_once(key, mention.external_id, receive_it)
+    return MentionResult(record, again)
 
 
 def _receive(key: str, mention: Mention, actor: User, now: datetime) -> InboundMessage:
@@ -150,10 +126,7 @@ def _receive(key: str, mention: Mention, actor: User, now: datetime) -> InboundM
             record.complaint, record.customer = complaint, complaint.customer
             record.save()
     except KesuError as error:
-        record.pk, record.complaint, record.customer = None, None, None
-        record.outcome, record.reason = Outcome.REJECTED, error.detail[:300]
-        with transaction.atomic():
-            record.save()
+        return rejected(record, error.detail)
     return record
 
 
