@@ -31,6 +31,7 @@ def jobs() -> list[Job]:
 
     from kesu.intake.jobs import (
         poll_mailboxes,
+        pull_all_wecom_messages,
         pull_wecom_messages,
         purge_idempotency_keys,
         start_imports,
@@ -46,7 +47,9 @@ def jobs() -> list[Job]:
         Job("sla.sweep", sweep, 10),
         Job("surveys.follow_up", follow_up, 60),
         Job("intake.poll_mailboxes", poll_mailboxes, settings.KESU_MAIL_EVERY),
-        Job("intake.pull_wecom_messages", pull_wecom_messages, 300),
+        # WeCom customer service: what pushes announced (woken by them), and a safety net.
+        Job("intake.pull_wecom_messages", pull_wecom_messages, 5),
+        Job("intake.pull_all_wecom_messages", pull_all_wecom_messages, 300),
         # Queued imports run in a thread of their own (the loop does not wait for them).
         Job("intake.start_imports", start_imports, 10),
         Job("intake.purge_idempotency_keys", purge_idempotency_keys, 3600),

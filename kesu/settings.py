@@ -125,7 +125,8 @@ CELERY_BEAT_SCHEDULE = {
     "follow-up": {"task": "kesu.surveys.follow_up", "schedule": 60.0},
     "purge-keys": {"task": "kesu.intake.purge_idempotency_keys", "schedule": 3600.0},
     "imports": {"task": "kesu.intake.run_imports", "schedule": 10.0},
-    "wecom": {"task": "kesu.intake.pull_wecom_messages", "schedule": 300.0},
+    "wecom": {"task": "kesu.intake.pull_wecom_messages", "schedule": 5.0},
+    "wecom-all": {"task": "kesu.intake.pull_all_wecom_messages", "schedule": 300.0},
     "mailboxes": {
         "task": "kesu.intake.poll_mailboxes",
         "schedule": env_int("KESU_MAIL_EVERY", 60, minimum=5),

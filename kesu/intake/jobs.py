@@ -18,8 +18,6 @@ from kesu.intake.models import (
     ImportJob,
     ImportState,
     Mailbox,
-    Source,
-    SourceKind,
 )
 from kesu.intake.services import IDEMPOTENCY_WINDOW
 
@@ -71,21 +69,17 @@ def _imports_thread() -> None:
 
 
 def pull_wecom_messages() -> int:
-    """WeCom customer service, as a safety net: pull what an event may have announced while a
-    pull failed (the cursor stayed). Events pull at once (intake.wechat_views); this runs every
-    few minutes, without an event's token, which WeCom rate-limits."""
-    from kesu.intake.wechat import KfSync
-    from kesu.intake.wechat_views import WeComApiError, sync_kf_messages
+    """WeCom customer service: pull what pushes announced (intake.wecom)."""
+    from kesu.intake import wecom
 
-    taken = 0
-    sources = Source.objects.filter(kind=SourceKind.WECOM, is_active=True).exclude(kf_secret_env="")
-    for source in sources:
-        try:
-            secret = read_secret(source.kf_secret_env, "")
-            taken += sync_kf_messages(source, KfSync(source.app_id, "", ""), secret=secret)
-        except (ConfigError, WeComApiError) as error:
-            log.warning("wecom source %s: periodic pull failed: %s", source.code, error)
-    return taken
+    return wecom.pull_announced()
+
+
+def pull_all_wecom_messages() -> int:
+    """WeCom customer service, the safety net: pull every source (intake.wecom)."""
+    from kesu.intake import wecom
+
+    return wecom.pull_all()
 
 
 def poll_mailboxes() -> int:

@@ -137,6 +137,10 @@ class Source(models.Model):
     )
     # WeCom customer service: where kf/sync_msg stopped.
     cursor = models.CharField(max_length=200, blank=True, editable=False)
+    # WeCom customer service: the news a push announced, for the job that pulls (intake.wecom).
+    kf_token = models.CharField(max_length=200, blank=True, editable=False)
+    kf_open_kfid = models.CharField(max_length=100, blank=True, editable=False)
+    kf_announced_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -25,3 +25,8 @@ def run_imports() -> int:
 @shared_task(name="kesu.intake.pull_wecom_messages", ignore_result=True)
 def pull_wecom_messages() -> int:
     return jobs.pull_wecom_messages()
+
+
+@shared_task(name="kesu.intake.pull_all_wecom_messages", ignore_result=True)
+def pull_all_wecom_messages() -> int:
+    return jobs.pull_all_wecom_messages()

@@ -17,6 +17,7 @@ import pytest
 from django.test import Client
 
 from kesu.complaints.models import Channel, Complaint
+from kesu.intake.jobs import pull_all_wecom_messages, pull_wecom_messages
 from kesu.intake.models import Conversation, InboundMessage, Outcome, Source, SourceKind
 from kesu.intake.wechat import Cipher, parse_xml
 from tests.wecomserver import FakeWeCom
@@ -353,7 +354,9 @@ def test_customer_service_messages_are_pulled_page_by_page(wecom):
             ],
         }
         assert is_success(wecom_push(kf_event()))
+        assert pull_wecom_messages() == 3  # the job pulls what the push announced
         assert is_success(wecom_push(kf_event()))  # the next event goes on from c2
+        assert pull_wecom_messages() == 0
 
     assert [b["cursor"] for b in fake.sync_bodies] == ["", "c1", "c2"]
     assert fake.sync_bodies[0] == {
@@ -381,12 +384,14 @@ def test_a_failing_pull_is_logged_and_leaves_the_cursor(wecom, caplog):
             "msg_list": [kf_text("m1", "wmLiu", COMPLAINT)],
         }
         fake.errcode = 95007  # invalid msg token
-        with caplog.at_level(logging.WARNING, logger="kesu.intake.wechat_views"):
+        with caplog.at_level(logging.WARNING, logger="kesu.intake.wecom"):
             assert is_success(wecom_push(kf_event()))
+            pull_wecom_messages()
     assert "errcode 95007" in caplog.text
     # The fake has stopped: its port refuses connections now.
-    with caplog.at_level(logging.WARNING, logger="kesu.intake.wechat_views"):
+    with caplog.at_level(logging.WARNING, logger="kesu.intake.wecom"):
         assert is_success(wecom_push(kf_event()))
+        pull_wecom_messages()
     assert "kf/sync_msg" in caplog.records[-1].getMessage()  # the network error, logged
     wecom.refresh_from_db()
     assert wecom.cursor == "c-old"
@@ -398,27 +403,41 @@ def test_a_revoked_access_token_is_fetched_again_once(wecom):
         Source.objects.filter(pk=wecom.pk).update(api_base=fake.url)
         fake.pages[""] = {"next_cursor": "c1", "msg_list": [kf_text("m1", "wmLiu", COMPLAINT)]}
         assert is_success(wecom_push(kf_event()))
+        pull_wecom_messages()
         fake.revoke()  # WeCom answers 40014 to the cached token
         fake.pages["c1"] = {
             "next_cursor": "c2",
             "msg_list": [kf_text("m2", "wmLiu", "还没人联系我")],
         }
         assert is_success(wecom_push(kf_event()))
+        pull_wecom_messages()
     assert fake.token_requests == 2
     wecom.refresh_from_db()
     assert wecom.cursor == "c2" and InboundMessage.objects.count() == 2
 
 
 def test_the_periodic_pull_takes_what_a_failed_pull_left(wecom):
-    from kesu.intake.jobs import pull_wecom_messages
-
     with FakeWeCom(corp_id=CORP_ID, secret=KF_SECRET) as fake:
         Source.objects.filter(pk=wecom.pk).update(api_base=fake.url)
         fake.pages[""] = {"next_cursor": "c1", "has_more": 0,
                           "msg_list": [kf_text("p1", "wmLiu", COMPLAINT)]}  # fmt: skip
-        assert pull_wecom_messages() == 1
-        assert pull_wecom_messages() == 0  # nothing new after c1
+        assert pull_all_wecom_messages() == 1
+        assert pull_all_wecom_messages() == 0  # nothing new after c1
     assert "token" not in fake.sync_bodies[0]  # no event, no token
     wecom.refresh_from_db()
     assert wecom.cursor == "c1"
     assert Complaint.objects.count() == 1
+
+
+def test_the_callback_answers_at_once_and_leaves_the_pull_to_the_job(wecom):
+    with FakeWeCom(corp_id=CORP_ID, secret=KF_SECRET) as fake:
+        Source.objects.filter(pk=wecom.pk).update(api_base=fake.url)
+        fake.pages[""] = {"next_cursor": "c1", "msg_list": [kf_text("j1", "wmLiu", COMPLAINT)]}
+        assert is_success(wecom_push(kf_event()))
+        assert fake.sync_bodies == []  # nothing pulled inside Tencent's 5 s
+        wecom.refresh_from_db()
+        assert wecom.kf_announced_at is not None and wecom.kf_open_kfid == "wkKesu"
+        assert pull_wecom_messages() == 1
+        assert pull_wecom_messages() == 0  # taken once
+    wecom.refresh_from_db()
+    assert wecom.kf_announced_at is None and wecom.cursor == "c1"

@@ -1,0 +1,217 @@
+"""WeCom customer service (微信客服): pulling its messages from `kf/sync_msg`.
+
+A `kf_msg_or_event` push only says that there is news. The callback (intake.wechat_views)
+records it on the source with the event's token — `announce()` — and wakes the job loop;
+`pull_announced()` (every few seconds) pulls those sources, and `pull_all()` (every few
+minutes, without a token, which WeCom rate-limits) catches what a failed pull left. Messages
+are idempotent (chat.receive_chat) and the cursor only moves forward by compare-and-set, after
+each page is stored; a failing pull (network, errcode) is logged and the cursor stays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from kesu.env import ConfigError, read_secret
+from kesu.intake.chat import ChatCustomer, ChatMessage, receive_chat
+from kesu.intake.models import Source, SourceKind
+from kesu.intake.wechat import KfSync
+from kesu.scheduler import wake_after_commit
+
+log = logging.getLogger(__name__)
+
+API_TIMEOUT = 10  # seconds per WeCom API call
+MAX_API_ANSWER = 32 * 1024 * 1024  # a sync_msg page holds up to 1,000 messages
+MAX_PAGES = 20  # pages pulled per run; the next run goes on from the saved cursor
+TOKEN_MARGIN = 300  # forget a cached access token this many seconds before WeCom expires it
+STALE_TOKEN = {40001, 40014, 42001}  # invalid credential / access token, expired access token
+KF_CUSTOMER = 3  # sync_msg "origin": 3 the WeChat customer, 4 the system, 5 a servicer
+CURSOR_MAX = 200  # Source.cursor's max_length; WeCom's cursors have at most 64 bytes
+
+
+class WeComApiError(Exception):
+    """WeCom's API could not be reached or answered with an error (errcode)."""
+
+
+def announce(source: Source, kf: KfSync) -> None:
+    """Note that WeCom has news for this source (its token is valid 10 minutes); wake the jobs."""
+    Source.objects.filter(pk=source.pk).update(
+        kf_token=kf.token[:200], kf_open_kfid=kf.open_kf_id[:100], kf_announced_at=timezone.now()
+    )
+    wake_after_commit()
+
+
+def pull_announced() -> int:
+    """Pull the sources with announced news; the number of customer messages taken in."""
+    taken = 0
+    for source in _sources().filter(kf_announced_at__isnull=False):
+        # Taken once: of two workers, the one whose update wins pulls.
+        if not Source.objects.filter(pk=source.pk, kf_announced_at=source.kf_announced_at).update(
+            kf_announced_at=None
+        ):
+            continue
+        taken += _pull(source, KfSync(source.app_id, source.kf_token, source.kf_open_kfid))
+    return taken
+
+
+def pull_all() -> int:
+    """Pull every customer-service source without a token: the safety net after failures."""
+    return sum(_pull(source, KfSync(source.app_id, "", "")) for source in _sources())
+
+
+def _sources() -> Any:
+    return Source.objects.filter(kind=SourceKind.WECOM, is_active=True).exclude(kf_secret_env="")
+
+
+def _pull(source: Source, kf: KfSync) -> int:
+    try:
+        taken = sync_kf_messages(source, kf, secret=read_secret(source.kf_secret_env, ""))
+    except (ConfigError, WeComApiError) as error:
+        log.warning(
+            "wecom source %s: pulling messages failed, cursor stays at %r: %s",
+            source.code,
+            source.cursor,
+            error,
+        )
+        return 0
+    log.info("wecom source %s: %s customer message(s) pulled", source.code, taken)
+    return taken
+
+
+def sync_kf_messages(source: Source, kf: KfSync, *, secret: str) -> int:
+    """Pull announced customer-service messages into receive_chat, saving the cursor per page."""
+    api = _WeComApi(source, secret)
+    cursor, taken = source.cursor, 0
+    for _page in range(MAX_PAGES):
+        body: dict[str, Any] = {"cursor": cursor, "limit": 1000}
+        if kf.token:  # without it (the periodic pull) WeCom limits how often one may call
+            body["token"] = kf.token
+        if kf.open_kf_id:
+            body["open_kfid"] = kf.open_kf_id
+        page = api.post("cgi-bin/kf/sync_msg", body)
+        messages = page.get("msg_list") or []
+        if not isinstance(messages, list):
+            raise WeComApiError("kf/sync_msg: msg_list is not a list")
+        for item in messages:
+            message = _kf_message(item)
+            if message is not None:
+                receive_chat(source, message)
+                taken += 1
+        next_cursor = page.get("next_cursor") or cursor
+        if not isinstance(next_cursor, str) or len(next_cursor) > CURSOR_MAX:
+            raise WeComApiError("kf/sync_msg: next_cursor is not a short string")
+        if next_cursor != cursor:
+            # Compare-and-set, after the page is stored: a concurrent pull for the same source
+            # (Tencent's retry) cannot move the cursor back, and the one that lost stops.
+            if not Source.objects.filter(pk=source.pk, cursor=cursor).update(cursor=next_cursor):
+                log.info("wecom source %s: another pull moved the cursor", source.code)
+                break
+            cursor = source.cursor = next_cursor
+        elif page.get("has_more"):
+            log.warning("wecom source %s: has_more without a new cursor", source.code)
+            break
+        if not page.get("has_more"):
+            break
+    else:
+        log.warning("wecom source %s: stopped after %s pages", source.code, MAX_PAGES)
+    return taken
+
+
+def _kf_message(item: Any) -> ChatMessage | None:
+    """A customer's text message from a sync_msg page; None for everything else."""
+    if not isinstance(item, dict) or item.get("origin") != KF_CUSTOMER:
+        return None
+    text = item.get("text") if item.get("msgtype") == "text" else None
+    content = text.get("content") if isinstance(text, dict) else ""
+    msgid, user = item.get("msgid"), item.get("external_userid")
+    kf = item.get("open_kfid") or ""
+    if not (isinstance(content, str) and content.strip() and msgid and user):
+        return None
+    sent = item.get("send_time")
+    sent_at = None
+    if isinstance(sent, int) and 0 < sent < 2**33:  # Unix seconds, or none (receive_chat: now)
+        sent_at = datetime.fromtimestamp(sent, tz=UTC)
+    return ChatMessage(
+        id=str(msgid),
+        conversation=f"{user}:{kf}",
+        text=content,
+        sent_at=sent_at,
+        customer=ChatCustomer(external_id=str(user)),
+    )
+
+
+class _WeComApi:
+    """Calls to WeCom with the customer-service access token, cached until shortly before expiry."""
+
+    def __init__(self, source: Source, secret: str) -> None:
+        base = source.api_base.rstrip("/")
+        if urllib.parse.urlsplit(base).scheme not in ("http", "https"):
+            raise WeComApiError(f"api_base {base!r} is not an http(s) address")
+        self.base, self.corp_id, self.secret = base, source.app_id, secret
+        # Keyed by the secret too: a new Secret never gets the old one's token.
+        digest = hashlib.sha256(f"{source.app_id}\n{secret}".encode()).hexdigest()[:32]
+        self.cache_key = f"kesu:wecom:access-token:{digest}"
+
+    def access_token(self) -> str:
+        cached = cache.get(self.cache_key)
+        if isinstance(cached, str) and cached:
+            return cached
+        query = urllib.parse.urlencode({"corpid": self.corp_id, "corpsecret": self.secret})
+        answer = self._call("cgi-bin/gettoken", query, None)
+        _raise_for_errcode("cgi-bin/gettoken", answer)
+        token, expires_in = answer.get("access_token"), answer.get("expires_in", 7200)
+        if not isinstance(token, str) or not token or not isinstance(expires_in, int):
+            raise WeComApiError("cgi-bin/gettoken: no access_token in the answer")
+        cache.set(self.cache_key, token, max(expires_in - TOKEN_MARGIN, 60))
+        return token
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        answer = self._call(path, self._token_query(), body)
+        if answer.get("errcode") in STALE_TOKEN:
+            cache.delete(self.cache_key)  # revoked or expired early: fetch a new one, once
+            answer = self._call(path, self._token_query(), body)
+        _raise_for_errcode(path, answer)
+        return answer
+
+    def _token_query(self) -> str:
+        return urllib.parse.urlencode({"access_token": self.access_token()})
+
+    def _call(self, path: str, query: str, body: dict[str, Any] | None) -> dict[str, Any]:
+        # Errors name the path only: the query carries the Secret or the access token.
+        data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
+        request = urllib.request.Request(  # noqa: S310 (the scheme is checked in __init__)
+            f"{self.base}/{path}?{query}",
+            data=data,
+            headers={"Content-Type": "application/json; charset=utf-8"} if data else {},
+            method="GET" if data is None else "POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=API_TIMEOUT) as response:  # noqa: S310
+                raw = response.read(MAX_API_ANSWER)
+        except urllib.error.HTTPError as error:
+            raise WeComApiError(f"{path}: HTTP {error.code}") from None
+        except (OSError, ValueError) as error:  # URLError, timeouts, refused connections
+            raise WeComApiError(f"{path}: {getattr(error, 'reason', error)}") from None
+        try:
+            answer = json.loads(raw)
+        except ValueError:
+            raise WeComApiError(f"{path}: the answer is not JSON") from None
+        if not isinstance(answer, dict):
+            raise WeComApiError(f"{path}: the answer is not a JSON object")
+        return answer
+
+
+def _raise_for_errcode(path: str, answer: dict[str, Any]) -> None:
+    errcode = answer.get("errcode", 0)
+    if errcode != 0:
+        raise WeComApiError(f"{path}: errcode {errcode} ({answer.get('errmsg', '')})")
