@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from django.apps import apps
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -131,3 +133,57 @@ def test_a_failing_batch_leaves_nothing_behind() -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         batch.write()
     assert Customer.objects.count() == 1 and not Complaint.objects.exists()
+
+
+def _by_the_field(obj: Any) -> list[Any]:
+    """The values as Django's own INSERT takes them: each field's pre_save and conversion."""
+    return [
+        f.get_db_prep_save(f.pre_save(obj, True), connection) for f in rows._writable(type(obj))
+    ]
+
+
+def _comparable(values: list[Any], model: type[Any]) -> list[tuple[type, Any]]:
+    # auto_now(_add) fields take the time anew on each call: their value is not compared.
+    moving = {
+        i
+        for i, f in enumerate(rows._writable(model))
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    }
+    # psycopg's JSON wrappers do not compare equal: their content is compared.
+    return [(type(v), None if i in moving else getattr(v, "obj", v)) for i, v in enumerate(values)]
+
+
+def test_values_are_converted_as_the_fields_would_for_every_model_intake_writes(
+    make_complaint: Any, people: Any
+) -> None:
+    # A complaint with amount, store, staff actor and assignment: rows of every kind intake
+    # writes, and more (assign event, clocks, outbox, search row), read back from the tables.
+    make_complaint(actor=people["wang"], amount="2999.50", order_ref="JD-1", email="a@b.cn")
+    checked = set()
+    for model in apps.get_models():
+        if not model._meta.managed or model._meta.proxy:
+            continue
+        for obj in model._default_manager.all()[:5]:
+            assert _comparable(rows._values(obj), model) == _comparable(_by_the_field(obj), model)
+            checked.add(model.__name__)
+    assert {"Customer", "CustomerContact", "Complaint", "Event", "SearchDocument"} <= checked
+    assert {"OutboxMessage", "Clock"} & checked
+
+
+def test_values_of_an_unexpected_type_still_go_through_the_field() -> None:
+    contact = CustomerContact(customer_id="7", kind="phone", value=13800000001)
+    customer = Customer(name=12345, complaint_count="3", language="zh-hans")
+    for obj in (contact, customer):
+        assert _comparable(rows._values(obj), type(obj)) == _comparable(
+            _by_the_field(obj), type(obj)
+        )
+    # A naive time goes through the field too, which warns of it and makes it aware.
+    event = Event(complaint_id=1, kind="note", at=datetime(2026, 5, 1, 9, 30))
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        fast = rows._values(event)
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        assert _comparable(fast, Event) == _comparable(_by_the_field(event), Event)
+    names = [f.name for f in rows._writable(Customer)]
+    values = dict(zip(names, rows._values(customer), strict=True))
+    assert values["name"] == "12345"
+    assert int(values["complaint_count"]) == 3
