@@ -88,7 +88,7 @@ def parse_database_url(url: str, *, base_dir: Path) -> dict[str, Any]:
         except ValueError:
             raise ConfigError(f"DATABASE_URL={url!r} has a malformed port") from None
         return {
-            "ENGINE": "django.db.backends.postgresql",
+            "ENGINE": "kesu.postgresql",
             "NAME": name,
             "USER": unquote(parts.username or ""),
             "PASSWORD": unquote(parts.password or ""),
