@@ -4,13 +4,13 @@ Recipe (docs/triage.md has the figures it reaches on the real text sets): texts 
 (NFKC, lower case, every run of digits as 0; Chinese texts cut to their first 300 characters,
 where the category is told — which also bounds jieba's time on a 20,000-character complaint);
 Chinese becomes jieba words plus character 1–3-grams, English word uni- and bigrams (CFPB's
-XXXX masks dropped), each TF-IDF weighted with sublinear term frequency and seen at least
-twice; a linear SVM with balanced class weights scores every label, its C chosen by an
-internal 3-fold split of the training data. The confidence is a softmax of those scores whose
-scale is fitted to the same out-of-fold scores, so that "70 % sure" is right about 70 % of
-the time; the reasons are the features that pushed the chosen label up most. A version is
-trained on 80 % of the data, judged on the other 20 % against the active version, and stored
-refitted on all of it.
+XXXX masks dropped), each TF-IDF weighted (sublinear term frequency, except the characters'
+raw counts) and seen at least twice; a linear SVM with balanced class weights scores every
+label, its C chosen by an internal 3-fold split of the training data. The confidence is a
+softmax of those scores whose scale is fitted to the same out-of-fold scores, so that "70 %
+sure" is right about 70 % of the time; the reasons are the features that pushed the chosen
+label up most. A version is trained on 80 % of the data, judged on the other 20 % against
+the active version, and stored refitted on all of it.
 """
 
 from __future__ import annotations
@@ -131,9 +131,10 @@ def _two_columns(scores: Any) -> np.ndarray:
 
 
 def _tfidf(**options: Any) -> TfidfVectorizer:
-    return TfidfVectorizer(
-        lowercase=False, sublinear_tf=True, min_df=2, dtype=np.float32, **options
-    )
+    settings: dict[str, Any] = {
+        "lowercase": False, "sublinear_tf": True, "min_df": 2, "dtype": np.float32, **options
+    }  # fmt: skip
+    return TfidfVectorizer(**settings)
 
 
 def build_pipeline(language: str) -> Pipeline:
@@ -142,8 +143,10 @@ def build_pipeline(language: str) -> Pipeline:
             [
                 ("words", _tfidf(preprocessor=normalise_zh, tokenizer=tokenize_zh,
                                  token_pattern=None)),
+                # Raw counts for characters: a character repeated through a long petition
+                # (路, 房, 医) tells its subject (docs/triage.md, §8).
                 ("chars", _tfidf(preprocessor=normalise_zh, analyzer="char",
-                                 ngram_range=(1, 3))),
+                                 ngram_range=(1, 3), sublinear_tf=False)),
             ]
         )  # fmt: skip
     else:
