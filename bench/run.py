@@ -127,11 +127,17 @@ class Server:
 
 
 def _cpu_seconds(pid: int) -> float:
+    """utime + stime of the process and of its children that ended (cutime + cstime).
+
+    With the ended children counted, a database backend or web worker that exits during a
+    round moves its CPU time into its parent's sum instead of taking it out of the total
+    (which had made the database's share negative in some rounds).
+    """
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_snapshot(server: Server) -> dict[str, float]:
