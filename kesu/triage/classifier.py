@@ -143,8 +143,8 @@ def build_pipeline(language: str) -> Pipeline:
             [
                 ("words", _tfidf(preprocessor=normalise_zh, tokenizer=tokenize_zh,
                                  token_pattern=None)),
-                # Raw counts for characters: a character repeated through a long petition
-                # (路, 房, 医) tells its subject (docs/triage.md, §8).
+                # Characters by raw count, words sublinearly: better on the long petitions
+                # of zh-gov-messages, flat elsewhere (docs/triage.md, §8).
                 ("chars", _tfidf(preprocessor=normalise_zh, analyzer="char",
                                  ngram_range=(1, 3), sublinear_tf=False)),
             ]
