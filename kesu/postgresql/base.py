@@ -16,6 +16,7 @@ from __future__ import annotations
 import select
 from typing import Any
 
+import psycopg
 from django.db.backends.postgresql import base
 from psycopg import pq
 
@@ -34,7 +35,7 @@ def plainly_usable(connection: Any) -> bool | None:
         poller = select.poll()
         poller.register(pgconn.socket, select.POLLIN | select.POLLPRI)
         waiting = poller.poll(0)
-    except (OSError, ValueError):  # the socket is gone
+    except (OSError, ValueError, psycopg.Error):  # the socket is gone
         return False
     return None if waiting else True
 
