@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+from tests.serving import Serving
+
 HOST = "127.0.0.1"  # never anything wider: a test must not open a port to the network
 
 
@@ -53,8 +55,7 @@ class Sink:
         self._reply = _reply(200, b'{"errcode":0,"errmsg":"ok"}', 0.0)
         # Set on exit so that a delayed reply stops waiting instead of outliving the test.
         self._closing = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: Serving | None = None
         self.url = ""
 
     @property
@@ -84,12 +85,8 @@ class Sink:
 
     def __enter__(self) -> Sink:
         server = _Server((HOST, 0), _handler_for(self))
-        self._server = server
         self.url = f"http://{HOST}:{server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        self._serving = Serving(server)
         return self
 
     def __exit__(
@@ -99,11 +96,8 @@ class Sink:
         tb: TracebackType | None,
     ) -> None:
         self._closing.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._serving is not None:
+            self._serving.stop()
 
     def _record(self, received: Received) -> _Reply:
         with self._lock:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from tests.serving import Serving
+
 HOST = "127.0.0.1"  # never anything wider: a test must not open a port to the network
 
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|(\([^)]*\))|(\S+)')
@@ -57,8 +59,7 @@ class ImapServer:
         self._fault: tuple[str, str | None] | None = None
         # Set on exit so that a hanging connection lets go instead of outliving the test.
         self._closing = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: Serving | None = None
         self.port = 0
 
     def add(self, folder: str, raw: bytes, flags: tuple[str, ...] = ()) -> int:
@@ -104,12 +105,8 @@ class ImapServer:
     def __enter__(self) -> ImapServer:
         server = _Server((HOST, 0), _Handler)
         server.imap = self
-        self._server = server
         self.port = server.server_address[1]
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        self._thread.start()
+        self._serving = Serving(server, poll_interval=0.01)
         return self
 
     def __exit__(
@@ -119,11 +116,8 @@ class ImapServer:
         tb: TracebackType | None,
     ) -> None:
         self._closing.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._serving is not None:
+            self._serving.stop()
 
     def _take_fault(self) -> tuple[str, str | None] | None:
         with self._lock:

@@ -21,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+from tests.serving import Serving
+
 HOST = "127.0.0.1"  # never anything wider: a test must not open a port to the network
 
 
@@ -33,8 +35,7 @@ class FakeWeCom:
         self._valid: set[str] = set()
         self.sync_bodies: list[dict[str, Any]] = []  # every sync_msg body, in arrival order
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: Serving | None = None
         self.url = ""
 
     def revoke(self) -> None:
@@ -88,12 +89,8 @@ class FakeWeCom:
 
         server = ThreadingHTTPServer((HOST, 0), Handler)
         server.daemon_threads = True
-        self._server = server
         self.url = f"http://{HOST}:{server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        self._serving = Serving(server)
         return self
 
     def __exit__(
@@ -102,8 +99,5 @@ class FakeWeCom:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._serving is not None:
+            self._serving.stop()
