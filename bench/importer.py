@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,14 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import POSTGRES_URL, RESULTS, environment, fresh_database, machine  # noqa: E402
+from bench.run import (  # noqa: E402
+    POSTGRES_URL,
+    RESULTS,
+    cpu_seconds,
+    environment,
+    fresh_database,
+    machine,
+)
 
 # The organisation's zone, in which the export writes its times.
 BEIJING = ZoneInfo(os.environ.get("KESU_TIME_ZONE", "Asia/Shanghai"))
@@ -179,6 +187,20 @@ RESOLUTIONS = [
 ]
 
 
+def complaint_text(rng: random.Random, templates: Sequence[str]) -> str:
+    """One synthetic complaint: a template of its category filled in, and a closing line."""
+    return (
+        rng.choice(templates).format(
+            p=rng.choice(PRODUCTS),
+            d=rng.randint(2, 30),
+            s=rng.choice(STORES),
+            o=f"JD{rng.randrange(10**9):09d}",
+            a=rng.randint(20, 3000),
+        )
+        + rng.choices(ENDINGS, ENDING_WEIGHTS)[0]
+    )
+
+
 def generate(path: Path, rows: int, seed: int = 7) -> dict[str, Any]:
     """Write the CSV; returns what it holds (bad rows included)."""
     rng = random.Random(seed)
@@ -191,16 +213,7 @@ def generate(path: Path, rows: int, seed: int = 7) -> dict[str, Any]:
         for i in range(rows):
             who = rng.randrange(customers)
             _category, templates = rng.choice(TEMPLATES)
-            text = (
-                rng.choice(templates).format(
-                    p=rng.choice(PRODUCTS),
-                    d=rng.randint(2, 30),
-                    s=rng.choice(STORES),
-                    o=f"JD{rng.randrange(10**9):09d}",
-                    a=rng.randint(20, 3000),
-                )
-                + rng.choices(ENDINGS, ENDING_WEIGHTS)[0]
-            )
+            text = complaint_text(rng, templates)
             received = now - timedelta(days=5 * 365 * rng.random()) - timedelta(days=40)
             roll = rng.random()
             state, closed, resolution = "", "", ""
@@ -254,26 +267,9 @@ def training_set(count: int, seed: int = 11) -> tuple[list[str], list[str]]:
     texts, labels = [], []
     for i in range(count):
         category, templates = TEMPLATES[i % len(TEMPLATES)]
-        texts.append(
-            rng.choice(templates).format(
-                p=rng.choice(PRODUCTS),
-                d=rng.randint(2, 30),
-                s=rng.choice(STORES),
-                o=f"JD{rng.randrange(10**9):09d}",
-                a=rng.randint(20, 3000),
-            )
-            + rng.choices(ENDINGS, ENDING_WEIGHTS)[0]
-        )
+        texts.append(complaint_text(rng, templates))
         labels.append(category)
     return texts, labels
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def postgres_cpu_seconds() -> float:

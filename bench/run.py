@@ -126,7 +126,7 @@ class Server:
         self.process.wait(timeout=30)
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
     """utime + stime of the process and of its children that ended (cutime + cstime).
 
     With the ended children counted, a database backend or web worker that exits during a
@@ -156,9 +156,9 @@ def cpu_snapshot(server: Server) -> dict[str, float]:
         name = stat[stat.index("(") + 1 : stat.rindex(")")]
         parent = int(stat.rsplit(")", 1)[1].split()[1])
         if parent == server.process.pid or int(entry.name) == server.process.pid:
-            totals["web"] += _cpu_seconds(int(entry.name))
+            totals["web"] += cpu_seconds(int(entry.name))
         elif name == "postgres":
-            totals["database"] += _cpu_seconds(int(entry.name))
+            totals["database"] += cpu_seconds(int(entry.name))
     times = os.times()
     totals["load_generator"] = times.user + times.system
     return totals
