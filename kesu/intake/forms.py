@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from kesu.accounts.models import Department, Role, Store, User
-from kesu.complaints.forms import category_choices, nature_choices
+from kesu.complaints.forms import MAX_TEXT, category_choices, nature_choices
 from kesu.complaints.models import (
     Channel,
     EscalationLevel,
@@ -49,7 +49,7 @@ class PublicComplaintForm(forms.Form):
     description = forms.CharField(
         label=_("What happened"),
         required=False,
-        max_length=20_000,
+        max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 7}),
     )
     occurred_at = forms.CharField(

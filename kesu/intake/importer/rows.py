@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kesu.accounts.models import Store
+from kesu.complaints.forms import MAX_TEXT
 from kesu.complaints.models import Channel, Grade, Priority, State
 from kesu.customers.contact import national_digits
 from kesu.customers.models import Tier
@@ -197,7 +198,7 @@ class _Reader:
             received_at=received_at,
             state=state,
             closed_at=closed_at,
-            resolution=str(raw.get("resolution") or "")[:20_000],
+            resolution=str(raw.get("resolution") or "")[:MAX_TEXT],
         )
 
     def _when(
