@@ -383,6 +383,7 @@ def check(created: int) -> dict[str, Any]:
             "intake_importedrow",
             "customers_customer",
             "notify_outboxmessage",
+            "sla_clock",
         ):
             cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - constant names
             counts[table] = cursor.fetchone()[0]
@@ -390,6 +391,12 @@ def check(created: int) -> dict[str, Any]:
         counts["flagged_regulator"] = cursor.fetchone()[0]
         cursor.execute("SELECT count(*) FROM complaints_complaint WHERE category <> ''")
         counts["with_category"] = cursor.fetchone()[0]
+        # Open ones run clocks from their received time; what is overdue waits for no sweep.
+        cursor.execute("SELECT count(*) FROM complaints_complaint WHERE state NOT IN "
+                       "('resolved', 'closed')")  # fmt: skip
+        counts["open"] = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM sla_clock WHERE next_check_at <= now()")
+        counts["clocks_due_for_the_sweep"] = cursor.fetchone()[0]
     whole = all(
         counts[t] == created
         for t in (

@@ -205,12 +205,17 @@ def describe(event: Event, names: Directory | None = None) -> str:
             text += " " + _("Files: %(files)s.") % {"files": ", ".join(d["attachments"])}
         return text
     if kind == "imported":
-        return _("Imported from %(source)s (id %(id)s, row %(row)s of %(file)s).") % {
+        text = _("Imported from %(source)s (id %(id)s, row %(row)s of %(file)s).") % {
             "source": d.get("source", "?"),
             "id": d.get("source_id", "?"),
             "row": d.get("row", "?"),
             "file": d.get("file", "?"),
         }
+        if d.get("overdue"):
+            text += " " + _("Already overdue then: %(targets)s.") % {
+                "targets": "、".join(_target(t) for t in d["overdue"])
+            }
+        return text
     if kind == "contact":
         reached = _("reached") if d.get("reached") else _("not reached")
         method = _(CONTACT_METHODS.get(d.get("method", ""), "Other"))

@@ -136,6 +136,58 @@ def start_clocks(
     return clocks
 
 
+# --- History import ------------------------------------------------------------------------------
+
+# The clocks an imported open complaint runs, by its state: where the old system's state says
+# the customer was acknowledged (or the case is under investigation, so also contacted), that
+# target was met there, at a time the file does not tell.
+HISTORY_TARGETS = {
+    State.RECEIVED: (Target.ACKNOWLEDGE, Target.FIRST_CONTACT, Target.UPDATE, Target.RESOLVE),
+    State.ACKNOWLEDGED: (Target.FIRST_CONTACT, Target.UPDATE, Target.RESOLVE),
+    State.INVESTIGATING: (Target.UPDATE, Target.RESOLVE),
+}
+
+
+def start_history_clocks(complaint: Complaint, tier: str, *, now: datetime) -> list[Clock]:
+    """The clocks of an imported open complaint, running from the time it was received.
+
+    The complaint (not written yet, its id given) gets its policy and deadlines. A warning or
+    due time already past at `now` is taken as recorded when it passed, and the levels of the
+    escalation chain it reached by then as reached, silently: nobody could act on them then,
+    and an imported backlog must not page everyone at once. What falls due after `now` is swept
+    as for any complaint. Unsaved clocks, for the importer to write in its batch.
+    """
+    policy = policy_of(complaint, tier)
+    complaint.policy = policy.row
+    steps = selectors.chain_for(complaint.department_id)
+    clocks = []
+    for target in HISTORY_TARGETS.get(State(complaint.state), ()):
+        allowed = policy.allowed(target)
+        if allowed is None:
+            continue
+        clock = _new_clock(complaint, target, allowed, complaint.received_at)
+        _plan(clock, policy)
+        reached = []
+        if clock.warn_at <= now:
+            clock.warned_at = clock.warn_at
+            reached += [s.level for s in steps if s.when == "warning"]
+        if clock.due_at <= now:
+            clock.breached_at = clock.due_at
+            reached += [s.level for s in steps if s.when == "breach"]
+            if target == Target.RESOLVE:  # as the sweep: only a resolution climbs further
+                reached += [
+                    s.level
+                    for s in steps
+                    if s.when == "after_breach" and s.after is not None
+                    and schedule_after(clock, policy, s.after) <= now
+                ]  # fmt: skip
+        clock.level = max(reached, default=0)
+        clock.next_check_at = next_check(clock, policy)
+        clocks.append(clock)
+    _mirror(complaint, clocks)
+    return clocks
+
+
 # --- Workflow actions ----------------------------------------------------------------------------
 
 

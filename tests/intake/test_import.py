@@ -14,6 +14,7 @@ from io import StringIO
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
@@ -21,6 +22,7 @@ from django.utils import timezone, translation
 
 from kesu.complaints.events import describe
 from kesu.complaints.models import Complaint, Event, ReferenceCounter, State
+from kesu.complaints.workflow import perform
 from kesu.customers.models import Customer, CustomerContact
 from kesu.errors import InvalidInput
 from kesu.intake import importer
@@ -29,6 +31,7 @@ from kesu.notify.models import Notification, OutboxMessage
 from kesu.search.models import SearchDocument
 from kesu.search.services import document_text, matching_ids
 from kesu.search.tokens import document_tokens
+from kesu.sla.jobs import sweep
 from kesu.sla.models import Clock
 from kesu.triage import classifier
 from kesu.triage import services as triage
@@ -205,11 +208,77 @@ def test_history_comes_in_as_it_was_and_tells_nobody(people) -> None:
     with translation.override("en"):
         assert describe(event) == "Imported from crm2019 (id A1, row 2 of history.csv)."
     assert Event.objects.count() == 3
-    # History sends nothing and starts no clocks.
+    # History sends nothing; only the open ones run clocks (test below).
     assert not OutboxMessage.objects.exists()
     assert not Notification.objects.exists()
-    assert not Clock.objects.exists()
+    assert not Clock.objects.filter(complaint=closed).exists()
+    assert Clock.objects.filter(complaint=open_one).count() == 2  # update, resolve
     assert set(ImportedRow.objects.values_list("source_id", flat=True)) == {"A1", "A2", "A3"}
+
+
+def test_open_history_runs_its_clocks_from_when_it_was_received_and_pages_nobody(people):
+    now = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
+    rows = [
+        # A month old, under investigation: resolution overdue by 16 days, every level reached.
+        ["M1", "快递一个月没到，客服不回复。", "2026-05-01 10:00", "", "13800138001", "", "电话",
+         "处理中", "", "", "", ""],
+        # Due two hours ago: the breach level is reached, the expert group's is still to come.
+        ["M2", "退款半个月了还没到账。", "2026-05-17 08:00", "", "13800138002", "", "电话",
+         "处理中", "", "", "", ""],
+        # An hour old and not yet acknowledged: every clock runs, none has warned.
+        ["M3", "店员态度很差。", "2026-06-01 09:00", "", "13800138003", "", "电话", "", "", "",
+         "", ""],
+    ]  # fmt: skip
+    with time_machine.travel(now, tick=False):
+        outcome = run(rows, actor=people["admin"])
+    assert (outcome.created, outcome.overdue) == (3, 2)
+    with translation.override("en"):
+        assert "2 open complaints were already past their resolution deadline" in outcome.message
+    old = Complaint.objects.get(description__startswith="快递")
+    due = Complaint.objects.get(description__startswith="退款")
+    fresh = Complaint.objects.get(description__startswith="店员")
+
+    def clocks(complaint: Complaint) -> dict[str, Clock]:
+        return {c.target: c for c in Clock.objects.filter(complaint=complaint)}
+
+    # The old system acknowledged and contacted the investigated ones: those targets are not
+    # run again; the policy's clocks start at the received time.
+    assert set(clocks(old)) == set(clocks(due)) == {"update", "resolve"}
+    assert set(clocks(fresh)) == {"acknowledge", "first_contact", "update", "resolve"}
+    resolve = clocks(old)["resolve"]
+    assert resolve.started_at == old.received_at == datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
+    assert resolve.due_at == old.received_at + timedelta(days=15) == old.resolve_due
+    assert old.policy is not None and old.policy.is_default
+    assert old.update_due == clocks(old)["update"].due_at
+    # What passed before the import is taken as it fell, silently: levels reached, no message.
+    assert (resolve.warned_at, resolve.breached_at) == (resolve.warn_at, resolve.due_at)
+    assert (resolve.level, resolve.next_check_at) == (4, None)
+    climbing = clocks(due)["resolve"]
+    assert climbing.level == 2 and climbing.next_check_at == climbing.due_at + timedelta(days=1)
+    assert all(c.warned_at is None and c.level == 0 for c in clocks(fresh).values())
+    assert set(Event.objects.values_list("kind", flat=True)) == {"imported"}
+    event = Event.objects.get(complaint=old)
+    assert event.data["overdue"] == ["update", "resolve"]
+    with translation.override("en"):
+        assert describe(event).endswith("Already overdue then: Customer update、Resolution.")
+    assert "overdue" not in Event.objects.get(complaint=fresh).data
+    # The first sweep finds nothing of the past to announce.
+    quiet = sweep(now=now)
+    assert (quiet.warnings, quiet.breaches, quiet.escalations) == (0, 0, 0)
+    assert not Notification.objects.exists() and not OutboxMessage.objects.exists()
+    # What comes due after the import is swept as for any complaint.
+    sweep(now=clocks(fresh)["acknowledge"].due_at + timedelta(seconds=1))
+    assert Event.objects.filter(complaint=fresh, kind="sla_breach",
+                                data__target="acknowledge").count() == 1  # fmt: skip
+    sweep(now=climbing.next_check_at + timedelta(seconds=1))
+    climbed = Event.objects.filter(complaint=due, kind="sla_escalation", data__target="resolve")
+    assert [e.data["level"] for e in climbed] == [3]
+    assert not Event.objects.filter(complaint=old).exclude(kind="imported").exists()
+    # The first action keeps the policy chosen at import and moves the clocks as usual.
+    with time_machine.travel(now + timedelta(minutes=5), tick=False):
+        perform(fresh, "acknowledge", people["wang"])
+    assert clocks(fresh)["acknowledge"].stopped_at == now + timedelta(minutes=5)
+    assert "policy" not in Event.objects.get(complaint=fresh, kind="acknowledge").data
 
 
 def test_reference_numbers_share_the_live_counter(receive_public) -> None:

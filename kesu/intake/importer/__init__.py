@@ -22,9 +22,9 @@ six round trips and sends an acknowledgement per complaint. Here each batch cost
 of statements (COPY on PostgreSQL), triage runs on the whole batch with the same rules,
 scoring and classifier, and nothing is sent: no outbox row, no alert. Imported complaints
 keep their received time and take a reference number of that day from the same per-day
-counter as live intake, so the two never collide. Open ones carry the default deadlines from
-their received time but no running SLA clocks, so that the sweep does not escalate history;
-the first workflow action on them chooses their policy.
+counter as live intake, so the two never collide. Open ones get their SLA policy and clocks
+from their received time (sla.services.start_history_clocks): what was overdue before the
+import is taken as such, silently, so the sweep announces only what falls due after it.
 """
 
 from kesu.intake.importer.files import SourceFile, check_columns, open_source

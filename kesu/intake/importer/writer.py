@@ -15,6 +15,7 @@ from typing import IO, Any
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kesu.accounts.models import User
 from kesu.complaints import deadlines
@@ -39,6 +40,8 @@ from kesu.intake.importer.sql import _chunks, _name, _select, _sqlite_time, _Tab
 from kesu.intake.models import ImportedRow, ImportJob
 from kesu.search.models import SearchDocument
 from kesu.search.tokens import document_tokens
+from kesu.sla import services as sla
+from kesu.sla.models import Clock, Target
 from kesu.triage import services as triage
 from kesu.triage.engine import assess
 from kesu.triage.selectors import Setup, current
@@ -50,6 +53,10 @@ BATCH_SIZE = 2000
 ERRORS_KEPT = 1000
 # Files of at least this many rows are read in worker processes (_Workers) while this one writes.
 PARALLEL_FROM = 20_000
+# What an open complaint's policy and clocks set on it, and what an imported clock carries.
+DEADLINE_COLUMNS = ("policy_id", "ack_due", "first_contact_due", "resolve_due", "update_due")
+CLOCK_COLUMNS = ("target", "allowed", "started_at", "warn_at", "due_at", "warned_at",
+                 "breached_at", "level", "next_check_at")  # fmt: skip
 ATTEMPTS = 3  # a batch that meets a concurrent writer (same contact, same id) is tried again
 
 
@@ -99,6 +106,7 @@ class Outcome:
     errors: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     kind: str = ""
+    overdue: int = 0  # open complaints already past their resolution deadline
 
     @property
     def message(self) -> str:
@@ -112,7 +120,16 @@ class Outcome:
                 "%(done)s rows read: %(created)s complaints imported, %(skipped)s already "
                 "there, %(failed)s bad rows."
             )
-        return text % vars(self)
+        text %= vars(self)
+        if self.overdue:
+            text += " " + ngettext(
+                "%(overdue)s open complaint was already past its resolution deadline: its clocks "
+                "run from its received time, and its escalation was not announced.",
+                "%(overdue)s open complaints were already past their resolution deadline: their "
+                "clocks run from their received time, and their escalation was not announced.",
+                self.overdue,
+            ) % {"overdue": self.overdue}
+        return text
 
 
 Progress = Callable[[Outcome], None]
@@ -221,10 +238,12 @@ class _Run:
         self.progress = progress
         self.on_problem = on_problem
         self.outcome = Outcome(dry_run=dry_run, total=source.total, kind=source.kind)
+        self.overdue = 0
         self.tables = {
             m: _Table(m)
-            for m in (Customer, CustomerContact, Complaint, Event, SearchDocument, ImportedRow)
-        }
+            for m in (Customer, CustomerContact, Complaint, Clock, Event, SearchDocument,
+                      ImportedRow)
+        }  # fmt: skip
 
     def all(self, batch_size: int, workers: int | None) -> Outcome:
         started = time.perf_counter()
@@ -296,6 +315,7 @@ class _Run:
         self.outcome.created += created
         self.outcome.skipped += skipped
         self.outcome.failed += failed
+        self.outcome.overdue += self.overdue
         for problem in problems:
             if len(self.outcome.errors) < ERRORS_KEPT:
                 self.outcome.errors.append(problem.as_dict())
@@ -323,6 +343,7 @@ class _Run:
 
     def _store(self, rows: list[_Row]) -> tuple[int, int]:
         """Write the batch's new rows (dry: only look); (created, skipped)."""
+        self.overdue = 0  # of this attempt at the batch
         fresh = self._not_imported(rows)
         skipped = len(rows) - len(fresh)
         if self.dry_run or not fresh:
@@ -482,14 +503,16 @@ class _Run:
         complaint_ids = t[Complaint].new_ids(len(rows))
         event_ids = t[Event].new_ids(len(rows))
         imported_ids = t[ImportedRow].new_ids(len(rows))
-        complaints, events, documents, imported = [], [], [], []
+        complaints, events, documents, imported, clocks = [], [], [], [], []
         for row, pk, event_id, imported_id, reference in zip(
             rows, complaint_ids, event_ids, imported_ids, numbers, strict=True
         ):
             assert row.reading is not None and row.customer is not None
             owner = row.customer
             customer_id = owner.id if isinstance(owner, _NewCustomer) else owner
-            complaints.append(self._complaint(row, pk, reference, customer_id, now))
+            due, running = self._deadlines(row, pk, now)
+            complaints.append(self._complaint(row, pk, reference, customer_id, due, now))
+            clocks += running
             data = {
                 "source": self.mapping.source,
                 "source_id": row.source_id,
@@ -498,6 +521,10 @@ class _Run:
                 "job": self.job.pk if self.job is not None else None,
                 "triage": triage.summary(row.reading),
             }
+            overdue = [c.target for c in running if c.breached_at is not None]
+            if overdue:
+                data["overdue"] = overdue
+                self.overdue += Target.RESOLVE in overdue
             events.append(
                 t[Event].row(
                     id=event_id,
@@ -521,16 +548,49 @@ class _Run:
                 )
             )
         t[Complaint].write(complaints)
+        clock_table = t[Clock]
+        clock_ids = clock_table.new_ids(len(clocks))
+        t[Clock].write(
+            [
+                clock_table.row(id=pk, complaint_id=c.complaint.pk,
+                                **{name: getattr(c, name) for name in CLOCK_COLUMNS})
+                for pk, c in zip(clock_ids, clocks, strict=True)
+            ]
+        )  # fmt: skip
         t[Event].write(events)
         t[SearchDocument].write(documents)
         t[ImportedRow].write(imported)
 
+    def _deadlines(self, row: _Row, pk: int, now: datetime) -> tuple[dict[str, Any], list[Clock]]:
+        """The complaint's deadline columns and policy, with the running clocks of an open one
+        (sla.start_history_clocks: from its received time, what was overdue taken as such)."""
+        due = deadlines.initial(row.received_at)
+        columns: dict[str, Any] = {
+            "ack_due": due.ack_due,
+            "first_contact_due": due.first_contact_due,
+            "resolve_due": due.resolve_due,
+        }
+        if row.state in (State.RESOLVED, State.CLOSED):
+            return columns, []
+        assert row.reading is not None
+        complaint = Complaint(id=pk, state=row.state, received_at=row.received_at,
+                              channel=row.incoming.channel, **columns,
+                              **triage.triage_fields(row.reading))  # fmt: skip
+        clocks = sla.start_history_clocks(complaint, row.tier, now=now)
+        columns = {name: getattr(complaint, name) for name in DEADLINE_COLUMNS}
+        return columns, clocks
+
     def _complaint(
-        self, row: _Row, pk: int, reference: str, customer_id: Any, now: datetime
+        self,
+        row: _Row,
+        pk: int,
+        reference: str,
+        customer_id: Any,
+        due: dict[str, Any],
+        now: datetime,
     ) -> list[Any]:
         i = row.incoming
         assert row.reading is not None
-        due = deadlines.initial(row.received_at)
         closed = row.state == State.CLOSED
         ended = row.state in (State.RESOLVED, State.CLOSED)
         return self.tables[Complaint].row(
@@ -556,9 +616,7 @@ class _Run:
             closure=Closure.RESOLVED if closed else "",
             resolution=row.resolution,
             received_at=row.received_at,
-            ack_due=due.ack_due,
-            first_contact_due=due.first_contact_due,
-            resolve_due=due.resolve_due,
+            **due,
             resolved_at=row.closed_at if ended else None,
             closed_at=row.closed_at if closed else None,
             updated_at=now,
