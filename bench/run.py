@@ -101,12 +101,12 @@ def seed(env: dict[str, str], *args: str) -> dict[str, Any]:
 
 
 class Server:
-    """gunicorn with 2 sync workers, as a small production deployment would run it."""
+    """gunicorn with sync workers (2 unless told), as a small production deployment runs it."""
 
-    def __init__(self, env: dict[str, str], threads: int) -> None:
+    def __init__(self, env: dict[str, str], threads: int, workers: int = 2) -> None:
         self.port = free_port()
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "kesu.wsgi:application", "--workers", "2",
+            [str(BIN / "gunicorn"), "kesu.wsgi:application", "--workers", str(workers),
              "--threads", str(threads), "--bind", f"127.0.0.1:{self.port}",
              "--log-level", "warning", "--backlog", "2048"],
             cwd=ROOT, env=env,
@@ -235,7 +235,7 @@ def bench(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     print(f"== {backend}: training the category model triage loads", flush=True)
     trained = seed(env, "classifier")
     print(f"  {trained}", flush=True)
-    server = Server(env, args.threads)
+    server = Server(env, args.threads, args.workers)
     try:
         intake(server, 50, 4, offset=10**6)  # warm-up
         rounds = []
@@ -256,7 +256,7 @@ def bench(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         median = sorted(rounds, key=lambda r: r["per_second"])[len(rounds) // 2]
         report: dict[str, Any] = {
             "backend": backend,
-            "server": f"gunicorn, 2 workers x {args.threads} threads, DEBUG off",
+            "server": f"gunicorn, {args.workers} workers x {args.threads} threads, DEBUG off",
             "classifier": trained,
             "intake": {"rounds": rounds, "median": median, "stored": stored,
                        "answered_201": created, "lost": created - stored},
@@ -288,6 +288,7 @@ def main() -> None:
     parser.add_argument("--intake", type=int, default=2400)
     parser.add_argument("--complaints", type=int, default=100_000)
     parser.add_argument("--reads", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     parser.add_argument("--rounds", type=int, default=3, help="intake rounds (median reported)")
     parser.add_argument("--quick", action="store_true", help="small numbers, for CI")
