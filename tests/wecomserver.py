@@ -1,4 +1,4 @@
-"""A local fake of WeCom's API for tests: `gettoken` and `kf/sync_msg`, nothing else.
+"""A local fake of WeCom's API for tests: `gettoken`, `kf/sync_msg` and `media/get`.
 
     with FakeWeCom(corp_id="ww1", secret="kf-secret") as wecom:
         wecom.pages[""] = {"next_cursor": "c1", "has_more": 1, "msg_list": [...]}
@@ -8,8 +8,11 @@
 
 gettoken issues token-1, token-2 … ; sync_msg answers the page stored under the request's cursor
 (an empty, final page for a cursor it does not know), after checking the access token as WeCom
-does. `revoke()` invalidates the tokens issued so far; setting `errcode` makes every sync_msg
-answer that error. It listens on 127.0.0.1 only, on a free port, in a daemon thread.
+does. `media` maps a media_id to (content, content type, file name or ""); media/get answers
+errcode 40007 for an id it does not hold, as WeCom does for an expired one, and HTTP 502 for
+one in `media_down`. `revoke()` invalidates the tokens issued so far; setting `errcode` makes
+every sync_msg answer that error. It listens on 127.0.0.1 only, on a free port, in a daemon
+thread.
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ class FakeWeCom:
         self.token_requests = 0
         self._valid: set[str] = set()
         self.sync_bodies: list[dict[str, Any]] = []  # every sync_msg body, in arrival order
+        self.media: dict[str, tuple[bytes, str, str]] = {}
+        self.media_down: set[str] = set()  # media ids answered with HTTP 502
+        self.media_requests: list[str] = []
         self._lock = threading.Lock()
         self._serving: Serving | None = None
         self.url = ""
@@ -42,8 +48,19 @@ class FakeWeCom:
         with self._lock:
             self._valid.clear()
 
-    def answer(self, method: str, path: str, query: dict[str, str], body: bytes) -> dict[str, Any]:
+    def answer(
+        self, method: str, path: str, query: dict[str, str], body: bytes
+    ) -> dict[str, Any] | tuple[bytes, str, str] | int:
         with self._lock:
+            if method == "GET" and path == "/cgi-bin/media/get":
+                self.media_requests.append(query.get("media_id", ""))
+                if query.get("media_id") in self.media_down:
+                    return 502
+                if query.get("access_token") not in self._valid:
+                    return {"errcode": 40014, "errmsg": "invalid access_token"}
+                if query.get("media_id") not in self.media:
+                    return {"errcode": 40007, "errmsg": "invalid media_id"}
+                return self.media[query["media_id"]]
             if method == "GET" and path == "/cgi-bin/gettoken":
                 self.token_requests += 1
                 if (query.get("corpid"), query.get("corpsecret")) != (self.corp_id, self.secret):
@@ -74,9 +91,19 @@ class FakeWeCom:
                 body = self.rfile.read(length) if length else b""
                 parts = urllib.parse.urlsplit(self.path)
                 query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
-                raw = json.dumps(fake.answer(self.command, parts.path, query, body)).encode()
+                answer = fake.answer(self.command, parts.path, query, body)
+                if isinstance(answer, int):
+                    self.send_error(answer)
+                    return
                 self.send_response(200)  # WeCom reports errors in errcode, with HTTP 200
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                if isinstance(answer, tuple):  # a media file
+                    raw, content_type, name = answer
+                    self.send_header("Content-Type", content_type)
+                    if name:
+                        self.send_header("Content-Disposition", f'attachment; filename="{name}"')
+                else:
+                    raw = json.dumps(answer).encode()
+                    self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(raw)))
                 self.send_header("Connection", "close")
                 self.end_headers()

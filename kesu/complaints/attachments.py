@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
@@ -38,6 +39,7 @@ ALLOWED: dict[str, tuple[str, tuple[tuple[tuple[int, bytes], ...], ...]]] = {
     "mp3": ("audio/mpeg", (((0, b"ID3"),), ((0, b"\xff\xfb"),), ((0, b"\xff\xf3"),))),
     "wav": ("audio/wav", (_riff(b"WAVE"),)),
     "m4a": ("audio/mp4", (((4, b"ftyp"),),)),
+    "amr": ("audio/amr", (((0, b"#!AMR"),),)),  # WeChat's voice messages
     "mp4": ("video/mp4", (((4, b"ftyp"),),)),
     "mov": ("video/quicktime", (((4, b"ftyp"),), ((4, b"moov"),))),
     "docx": (
@@ -107,6 +109,24 @@ def check_upload(upload: UploadedFile[Any], field: str = "attachments") -> Check
     return CheckedUpload(upload, name, extension, content_type, size)
 
 
+def check_received(
+    received: Iterable[tuple[str, bytes, str]],
+) -> tuple[list[CheckedUpload], list[str]]:
+    """Files a channel brought in (name, content, type): those that pass the evidence rules, and
+    why the others did not, so that a message is taken with what can be kept."""
+    uploads: list[CheckedUpload] = []
+    refused: list[str] = []
+    for name, data, content_type in received:
+        if len(uploads) >= MAX_FILES_PER_UPLOAD * 2:
+            refused.append(_("%(name)s: too many files in one message.") % {"name": name})
+            continue
+        try:
+            uploads.append(check_upload(SimpleUploadedFile(name or "file", data, content_type)))
+        except InvalidInput as error:
+            refused.extend(e.message for e in error.errors)
+    return uploads, refused
+
+
 def check_uploads(
     uploads: list[UploadedFile[Any]], field: str = "attachments"
 ) -> list[CheckedUpload]:
@@ -135,8 +155,16 @@ def store(
     at: datetime,
 ) -> Attachment:
     """Save the file and its row (caller's transaction; the caller removes files on rollback)."""
+    attachment = hold(upload, by=by, internal=internal, at=at)
+    attachment.complaint = complaint
+    attachment.save()
+    return attachment
+
+
+def hold(upload: CheckedUpload, *, by: User | None, internal: bool, at: datetime) -> Attachment:
+    """Save the file where its attachment will be, but not its row: for a file that came before
+    its case (intake.chat keeps it with the message, `held()` makes it the case's later)."""
     attachment = Attachment(
-        complaint=complaint,
         storage_name=f"{secrets.token_hex(16)}.{upload.extension}",
         original_name=upload.name,
         content_type=upload.content_type,
@@ -146,5 +174,27 @@ def store(
         uploaded_at=at,
     )
     attachment.file.save(attachment.storage_name, upload.file, save=False)
+    return attachment
+
+
+def held_facts(attachment: Attachment) -> dict[str, Any]:
+    """What a message keeps of a held file (JSON), for `held()`."""
+    return {"file": attachment.file.name, "name": attachment.original_name,
+            "type": attachment.content_type, "size": attachment.size,
+            "at": attachment.uploaded_at.isoformat()}  # fmt: skip
+
+
+def held(complaint: Complaint, facts: dict[str, Any]) -> Attachment:
+    """A held file (held_facts) becomes the complaint's attachment, where it already lies."""
+    attachment = Attachment(
+        complaint=complaint,
+        storage_name=PurePath(facts["file"]).name,
+        original_name=facts["name"],
+        content_type=facts["type"],
+        size=facts["size"],
+        internal=False,
+        uploaded_at=datetime.fromisoformat(facts["at"]),
+    )
+    attachment.file.name = facts["file"]
     attachment.save()
     return attachment

@@ -239,7 +239,12 @@ def describe(event: Event, names: Directory | None = None) -> str:
             "changes": _changes(d.get("changes") or {}),
         }
     if kind == "customer_message":
-        return str(d.get("text", ""))
+        text = str(d.get("text", ""))
+        if d.get("attachments"):
+            text += " " + _("Files: %(files)s.") % {"files": ", ".join(d["attachments"])}
+        if d.get("refused_files"):
+            text += " " + _("Not kept: %(reasons)s") % {"reasons": " ".join(d["refused_files"])}
+        return text
     if kind in ("assign", "transfer"):
         text = _("To %(department)s / %(assignee)s.") % {
             "department": names.department(d.get("department")),

@@ -19,8 +19,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kesu.complaints import attachments as files
 from kesu.complaints.forms import MAX_TEXT
-from kesu.complaints.models import Complaint
+from kesu.complaints.models import Attachment, Complaint
+from kesu.complaints.services import files_removed_on_error
 from kesu.customers.contact import normalise_email, normalise_phone
 from kesu.customers.models import ContactKind
 from kesu.errors import InvalidInput, KesuError
@@ -59,6 +61,15 @@ class ChatCustomer:
 
 
 @dataclass(frozen=True)
+class ChatFile:
+    """A photo, voice message, video or file the customer sent, as the channel fetched it."""
+
+    name: str
+    data: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
 class ChatMessage:
     id: str
     conversation: str
@@ -66,6 +77,9 @@ class ChatMessage:
     sent_at: datetime | None = None
     customer: ChatCustomer = ChatCustomer()
     language: str = "zh-hans"
+    files: tuple[ChatFile, ...] = ()
+    # What the channel could not fetch (a reason each): said on the record and the case.
+    missing: tuple[str, ...] = ()
 
 
 class ChatResult(Taken):
@@ -107,6 +121,10 @@ def receive_chat(
 def _receive(source: Source, key: str, message: ChatMessage, now: datetime) -> InboundMessage:
     at = min(message.sent_at or now, now)
     text = message.text.replace("\x00", "").strip()
+    uploads, refused = files.check_received((f.name, f.data, f.content_type) for f in message.files)
+    refused += message.missing
+    if not text and (message.files or message.missing):
+        text = _("(files only)")  # the event and the record name them
     record = InboundMessage(
         source_key=key,
         external_id=message.id,
@@ -117,8 +135,11 @@ def _receive(source: Source, key: str, message: ChatMessage, now: datetime) -> I
         summary=text[:60],
         text=text[:MAX_TEXT],
     )  # fmt: skip
+    if refused:
+        record.reason = "; ".join(refused)[:300]
+    saved: list[Attachment] = []
     try:
-        with transaction.atomic():
+        with files_removed_on_error(saved), transaction.atomic():
             record.save()
             conversation = _conversation(source, message.conversation, at)
             record.conversation = conversation
@@ -129,13 +150,18 @@ def _receive(source: Source, key: str, message: ChatMessage, now: datetime) -> I
                     text=_cut(text, MAX_MESSAGE),
                     channel=source.channel,
                     now=at,
-                    data={"source": source.code, "message_id": message.id},
-                )
+                    data={"source": source.code, "message_id": message.id,
+                          **_files_data(uploads, refused)},
+                )  # fmt: skip
+                saved += [
+                    files.store(case, upload, by=None, internal=False, at=at) for upload in uploads
+                ]
                 record.outcome, record.complaint, record.customer = (
                     Outcome.JOINED, case, case.customer,
                 )  # fmt: skip
             else:
-                _judge_and_open(source, conversation, record, message, text, at)
+                _judge_and_open(source, conversation, record, message, text, at, uploads,
+                                refused, saved)  # fmt: skip
             conversation.last_message_at = max(conversation.last_message_at, at)
             conversation.save()
             record.save()
@@ -168,12 +194,22 @@ def _judge_and_open(
     message: ChatMessage,
     text: str,
     at: datetime,
+    uploads: list[files.CheckedUpload],
+    refused: list[str],
+    saved: list[Attachment],
 ) -> None:
-    judgement = judge(text)
+    judgement = judge(text if message.text.strip() else "")
     if not judgement.complaint:
         record.outcome = Outcome.IGNORED
-        record.reason = _("Not a complaint (%(why)s).") % {"why": judgement.reason_text}
+        record.reason = " ".join(
+            [_("Not a complaint (%(why)s).") % {"why": judgement.reason_text}, *refused]
+        )[:300]
         record.customer = conversation.customer
+        # No case to put them on yet: kept with the message, for the complaint that may follow.
+        for upload in uploads:
+            attachment = files.hold(upload, by=None, internal=False, at=at)
+            saved.append(attachment)
+            record.held_files.append(files.held_facts(attachment))
         return
     context = list(
         InboundMessage.objects.filter(
@@ -198,12 +234,14 @@ def _judge_and_open(
             identifiers=customer.identifiers(source),
         ),
         actor=None,
+        uploads=uploads,
         received_at=at,
         data={
             "source": source.code,
             "conversation": conversation.external_id,
             "message_id": message.id,
             "judged": list(judgement.reasons),
+            **({"refused_files": refused} if refused else {}),
         },
     )
     complaint = received.complaint
@@ -211,11 +249,22 @@ def _judge_and_open(
     record.complaint, record.customer = complaint, complaint.customer
     conversation.complaint, conversation.customer = complaint, complaint.customer
     if context:
+        for earlier in context:
+            for facts in earlier.held_files:
+                # Not in `saved`: on a rollback the file stays held by its own message.
+                files.held(complaint, facts)
         InboundMessage.objects.filter(pk__in=[m.pk for m in context]).update(
             complaint=complaint,
             customer=complaint.customer,
             reason=_("Read as the context of %(ref)s.") % {"ref": complaint.reference},
+            held_files=[],
         )
+
+
+def _files_data(uploads: list[files.CheckedUpload], refused: list[str]) -> dict[str, list[str]]:
+    """The event's note of the message's files: those kept, and why others were not."""
+    data = {"attachments": [u.name for u in uploads], "refused_files": refused}
+    return {name: value for name, value in data.items() if value}
 
 
 def _cut(text: str, limit: int) -> str:

@@ -223,21 +223,7 @@ def _why_ignored(mail: ParsedMail, sender: str) -> str:
 
 def _uploads(mail: ParsedMail) -> tuple[list[files.CheckedUpload], list[str]]:
     """The attachments that pass the evidence rules, and why the others did not."""
-    uploads: list[files.CheckedUpload] = []
-    refused: list[str] = []
-    for attachment in mail.attachments:
-        if len(uploads) >= files.MAX_FILES_PER_UPLOAD * 2:
-            too_many = _("%(name)s: too many files in one mail.")
-            refused.append(too_many % {"name": attachment.filename})
-            continue
-        upload = SimpleUploadedFile(
-            attachment.filename or "file", attachment.data, attachment.content_type
-        )
-        try:
-            uploads.append(files.check_upload(upload))
-        except InvalidInput as error:
-            refused.extend(e.message for e in error.errors)
-    return uploads, refused
+    return files.check_received((a.filename, a.data, a.content_type) for a in mail.attachments)
 
 
 def _thread(mail: ParsedMail, sender: str) -> Complaint | None:

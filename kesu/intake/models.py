@@ -200,6 +200,9 @@ class InboundMessage(models.Model):
     summary = models.CharField(_("subject"), max_length=200, blank=True)
     # What was said, kept for ignored and rejected messages too: nothing a channel brings is lost.
     text = models.TextField(_("text"), blank=True)
+    # Files that came before there was a case to put them on (attachments.held_facts): they
+    # become the complaint's when the message is read as its context.
+    held_files = models.JSONField(_("files held"), default=list, blank=True)
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     complaint = models.ForeignKey(

@@ -17,13 +17,17 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
+from email.message import Message
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kesu.env import ConfigError, read_secret
-from kesu.intake.chat import ChatCustomer, ChatMessage, receive_chat
+from kesu.intake.chat import ChatCustomer, ChatFile, ChatMessage, receive_chat
 from kesu.intake.models import Source, SourceKind
 from kesu.intake.wechat import KfSync
 from kesu.scheduler import wake_after_commit
@@ -39,8 +43,20 @@ KF_CUSTOMER = 3  # sync_msg "origin": 3 the WeChat customer, 4 the system, 5 a s
 CURSOR_MAX = 200  # Source.cursor's max_length; WeCom's cursors have at most 64 bytes
 
 
+# Customer messages that carry a file (kf/sync_msg), with the extension of WeCom's usual format
+# for a file that comes without a name.
+MEDIA_TYPES = {"image": "jpg", "voice": "amr", "video": "mp4", "file": "bin"}
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "audio/amr": "amr",
+              "video/mp4": "mp4", "application/pdf": "pdf"}  # fmt: skip
+
+
 class WeComApiError(Exception):
     """WeCom's API could not be reached or answered with an error (errcode)."""
+
+
+class MediaNotFetched(WeComApiError):
+    """WeCom refused one media file (expired, unknown, too large): the message is taken without
+    it, saying why; unlike a network error, trying again would not help."""
 
 
 def announce(source: Source, kf: KfSync) -> None:
@@ -103,7 +119,7 @@ def sync_kf_messages(source: Source, kf: KfSync, *, secret: str) -> int:
         if not isinstance(messages, list):
             raise WeComApiError("kf/sync_msg: msg_list is not a list")
         for item in messages:
-            message = _kf_message(item)
+            message = _kf_message(item, api)
             if message is not None:
                 receive_chat(source, message)
                 taken += 1
@@ -127,15 +143,27 @@ def sync_kf_messages(source: Source, kf: KfSync, *, secret: str) -> int:
     return taken
 
 
-def _kf_message(item: Any) -> ChatMessage | None:
-    """A customer's text message from a sync_msg page; None for everything else."""
+def _kf_message(item: Any, api: _WeComApi) -> ChatMessage | None:
+    """A customer's text, photo, voice, video or file from a sync_msg page, the file fetched
+    from WeCom; None for everything else (events, servicers' messages, other kinds)."""
     if not isinstance(item, dict) or item.get("origin") != KF_CUSTOMER:
         return None
-    text = item.get("text") if item.get("msgtype") == "text" else None
-    content = text.get("content") if isinstance(text, dict) else ""
-    msgid, user = item.get("msgid"), item.get("external_userid")
+    msgid, user, kind = item.get("msgid"), item.get("external_userid"), item.get("msgtype")
     kf = item.get("open_kfid") or ""
-    if not (isinstance(content, str) and content.strip() and msgid and user):
+    body = item.get(kind) if isinstance(kind, str) else None
+    if not (msgid and user and isinstance(body, dict)):
+        return None
+    content, files, missing = body.get("content") if kind == "text" else "", [], []
+    if kind in MEDIA_TYPES and isinstance(body.get("media_id"), str) and body["media_id"]:
+        fallback = f"{kind}-{msgid}"
+        try:
+            files.append(api.media(body["media_id"], fallback, MEDIA_TYPES[kind]))
+        except MediaNotFetched as error:
+            missing.append(
+                _("%(name)s could not be fetched from WeCom (%(why)s).")
+                % {"name": fallback, "why": error}
+            )
+    elif not (kind == "text" and isinstance(content, str) and content.strip()):
         return None
     sent = item.get("send_time")
     sent_at = None
@@ -144,9 +172,11 @@ def _kf_message(item: Any) -> ChatMessage | None:
     return ChatMessage(
         id=str(msgid),
         conversation=f"{user}:{kf}",
-        text=content,
+        text=content if isinstance(content, str) else "",
         sent_at=sent_at,
         customer=ChatCustomer(external_id=str(user)),
+        files=tuple(files),
+        missing=tuple(missing),
     )
 
 
@@ -183,12 +213,42 @@ class _WeComApi:
         _raise_for_errcode(path, answer)
         return answer
 
+    def media(self, media_id: str, fallback: str, extension: str) -> ChatFile:
+        """A temporary media file (cgi-bin/media/get), with WeCom's name for it if it gives one.
+
+        WeCom answers an error as JSON instead of the file: MediaNotFetched, as for a file over
+        the attachment limit; a network error is WeComApiError, and the pull is tried again.
+        """
+        path, limit = "cgi-bin/media/get", settings.KESU_MAX_ATTACHMENT_BYTES
+        for attempt in (1, 2):
+            query = urllib.parse.urlencode({"access_token": self.access_token(),
+                                            "media_id": media_id})  # fmt: skip
+            raw, headers = self._open(path, query, None, limit + 1)
+            content_type = headers.get_content_type()
+            if content_type not in ("application/json", "text/plain"):
+                break
+            answer = _json_object(path, raw)
+            if answer.get("errcode") in STALE_TOKEN and attempt == 1:
+                cache.delete(self.cache_key)
+                continue
+            raise MediaNotFetched(f"errcode {answer.get('errcode')}: {answer.get('errmsg', '')}")
+        if len(raw) > limit:
+            raise MediaNotFetched(_("larger than %(limit)s") % {"limit": filesizeformat(limit)})
+        name = headers.get_filename() or ""
+        if not name:
+            name = f"{fallback}.{EXTENSIONS.get(content_type, extension)}"
+        return ChatFile(name=name, data=raw, content_type=content_type)
+
     def _token_query(self) -> str:
         return urllib.parse.urlencode({"access_token": self.access_token()})
 
     def _call(self, path: str, query: str, body: dict[str, Any] | None) -> dict[str, Any]:
-        # Errors name the path only: the query carries the Secret or the access token.
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
+        raw, _headers = self._open(path, query, data, MAX_API_ANSWER)
+        return _json_object(path, raw)
+
+    def _open(self, path: str, query: str, data: bytes | None, limit: int) -> tuple[bytes, Message]:
+        # Errors name the path only: the query carries the Secret or the access token.
         request = urllib.request.Request(  # noqa: S310 (the scheme is checked in __init__)
             f"{self.base}/{path}?{query}",
             data=data,
@@ -197,18 +257,21 @@ class _WeComApi:
         )
         try:
             with urllib.request.urlopen(request, timeout=API_TIMEOUT) as response:  # noqa: S310
-                raw = response.read(MAX_API_ANSWER)
+                return response.read(limit), response.headers
         except urllib.error.HTTPError as error:
             raise WeComApiError(f"{path}: HTTP {error.code}") from None
         except (OSError, ValueError) as error:  # URLError, timeouts, refused connections
             raise WeComApiError(f"{path}: {getattr(error, 'reason', error)}") from None
-        try:
-            answer = json.loads(raw)
-        except ValueError:
-            raise WeComApiError(f"{path}: the answer is not JSON") from None
-        if not isinstance(answer, dict):
-            raise WeComApiError(f"{path}: the answer is not a JSON object")
-        return answer
+
+
+def _json_object(path: str, raw: bytes) -> dict[str, Any]:
+    try:
+        answer = json.loads(raw)
+    except ValueError:
+        raise WeComApiError(f"{path}: the answer is not JSON") from None
+    if not isinstance(answer, dict):
+        raise WeComApiError(f"{path}: the answer is not a JSON object")
+    return answer
 
 
 def _raise_for_errcode(path: str, answer: dict[str, Any]) -> None:

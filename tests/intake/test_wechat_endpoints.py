@@ -15,7 +15,9 @@ from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
+from kesu.complaints.events import describe
 from kesu.complaints.models import Channel, Complaint
 from kesu.intake.jobs import pull_all_wecom_messages, pull_wecom_messages
 from kesu.intake.models import Conversation, InboundMessage, Outcome, Source, SourceKind
@@ -373,6 +375,85 @@ def test_customer_service_messages_are_pulled_page_by_page(wecom):
     liu = Conversation.objects.get(external_id="wmLiu:wkKesu")
     assert liu.complaint == InboundMessage.objects.get(external_id="m5").complaint
     assert Complaint.objects.count() == 2
+
+
+JPEG = b"\xff\xd8\xff\xe0" + bytes(60)
+AMR = b"#!AMR\n" + bytes(40)
+
+
+def kf_media(msgid: str, user: str, kind: str, media_id: str) -> dict[str, object]:
+    return {**kf_text(msgid, user, ""), "msgtype": kind, "text": None, kind: {"media_id": media_id}}
+
+
+def test_photos_and_voices_join_the_case_and_what_cannot_be_kept_is_said(wecom, settings):
+    settings.KESU_MAX_ATTACHMENT_BYTES = 1000
+    with FakeWeCom(corp_id=CORP_ID, secret=KF_SECRET) as fake:
+        Source.objects.filter(pk=wecom.pk).update(api_base=fake.url)
+        fake.media = {
+            "p0": (JPEG, "image/jpeg", "early.jpg"),
+            "p1": (JPEG, "image/jpeg", "screen.jpg"),
+            "v1": (AMR, "audio/amr", ""),  # no name from WeCom: one is made
+            "big": (JPEG + bytes(2000), "image/jpeg", "big.jpg"),
+            "exe": (b"MZ\x90\x00" + bytes(40), "application/octet-stream", "tool.exe"),
+        }
+        fake.pages[""] = {
+            "next_cursor": "c1",
+            "msg_list": [
+                kf_media("m0", "wmLiu", "image", "p0"),  # before the complaint: no case yet
+                kf_text("m1", "wmLiu", COMPLAINT),
+                kf_media("m2", "wmLiu", "image", "p1"),
+                kf_media("m3", "wmLiu", "voice", "v1"),
+                kf_media("m4", "wmLiu", "image", "expired"),
+                kf_media("m5", "wmLiu", "image", "big"),
+                kf_media("m6", "wmLiu", "file", "exe"),
+            ],
+        }
+        assert is_success(wecom_push(kf_event()))
+        with translation.override("en"):  # the reasons are written in the job's language
+            assert pull_wecom_messages() == 7
+    complaint = Complaint.objects.get()
+    kept = {a.original_name: a for a in complaint.attachments.all()}
+    # The photo sent before the words was held with its message, then read as the context.
+    assert set(kept) == {"early.jpg", "screen.jpg", "voice-m3.amr"}
+    assert (
+        kept["screen.jpg"].file.read() == JPEG and kept["voice-m3.amr"].content_type == "audio/amr"
+    )
+    assert kept["early.jpg"].file.read() == JPEG
+    records = {m.external_id: m for m in InboundMessage.objects.all()}
+    assert records["m0"].complaint == complaint and records["m0"].held_files == []
+    assert records["m0"].text == records["m2"].text == "(files only)"
+    assert all(records[m].outcome == Outcome.JOINED for m in ("m2", "m3", "m4", "m5", "m6"))
+    assert "image-m4 could not be fetched from WeCom (errcode 40007" in records["m4"].reason
+    assert "larger than" in records["m5"].reason
+    assert "tool.exe" in records["m6"].reason and ".exe" in records["m6"].reason
+    with translation.override("en"):
+        lines = [describe(e) for e in complaint.events.filter(kind="customer_message")
+                 .order_by("pk")]  # fmt: skip
+    assert lines[0] == "(files only) Files: screen.jpg."
+    assert lines[2].startswith("(files only) Not kept: image-m4 could not be fetched")
+    assert len(lines) == 5
+
+
+def test_a_file_wecom_cannot_serve_now_is_fetched_on_the_next_pull(wecom):
+    with FakeWeCom(corp_id=CORP_ID, secret=KF_SECRET) as fake:
+        Source.objects.filter(pk=wecom.pk).update(api_base=fake.url)
+        fake.media = {"p1": (JPEG, "image/jpeg", "screen.jpg")}
+        fake.media_down = {"p1"}
+        fake.pages[""] = {
+            "next_cursor": "c1",
+            "msg_list": [kf_text("m1", "wmLiu", COMPLAINT), kf_media("m2", "wmLiu", "image", "p1")],
+        }
+        assert is_success(wecom_push(kf_event()))
+        pull_wecom_messages()
+        wecom.refresh_from_db()
+        assert wecom.cursor == "" and not Complaint.objects.get().attachments.exists()
+        fake.media_down.clear()
+        assert is_success(wecom_push(kf_event()))
+        pull_wecom_messages()
+    wecom.refresh_from_db()
+    assert wecom.cursor == "c1"
+    assert [a.original_name for a in Complaint.objects.get().attachments.all()] == ["screen.jpg"]
+    assert InboundMessage.objects.count() == 2  # the complaint itself was not taken twice
 
 
 def test_a_failing_pull_is_logged_and_leaves_the_cursor(wecom, caplog):
