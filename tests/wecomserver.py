@@ -99,8 +99,9 @@ class FakeWeCom:
                 if isinstance(answer, tuple):  # a media file
                     raw, content_type, name = answer
                     self.send_header("Content-Type", content_type)
-                    if name:
-                        self.send_header("Content-Disposition", f'attachment; filename="{name}"')
+                    if name:  # raw UTF-8 on the wire, as WeCom sends a Chinese name
+                        quoted = f'attachment; filename="{name}"'.encode().decode("latin-1")
+                        self.send_header("Content-Disposition", quoted)
                 else:
                     raw = json.dumps(answer).encode()
                     self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -225,16 +225,18 @@ class _WeComApi:
                                             "media_id": media_id})  # fmt: skip
             raw, headers = self._open(path, query, None, limit + 1)
             content_type = headers.get_content_type()
-            if content_type not in ("application/json", "text/plain"):
+            error = (
+                _error_answer(raw) if content_type in ("application/json", "text/plain") else None
+            )
+            if error is None:  # the file itself (a customer's .txt is text/plain too)
                 break
-            answer = _json_object(path, raw)
-            if answer.get("errcode") in STALE_TOKEN and attempt == 1:
+            if error.get("errcode") in STALE_TOKEN and attempt == 1:
                 cache.delete(self.cache_key)
                 continue
-            raise MediaNotFetched(f"errcode {answer.get('errcode')}: {answer.get('errmsg', '')}")
+            raise MediaNotFetched(f"errcode {error.get('errcode')}: {error.get('errmsg', '')}")
         if len(raw) > limit:
             raise MediaNotFetched(_("larger than %(limit)s") % {"limit": filesizeformat(limit)})
-        name = headers.get_filename() or ""
+        name = _header_text(headers.get_filename() or "")
         if not name:
             name = f"{fallback}.{EXTENSIONS.get(content_type, extension)}"
         return ChatFile(name=name, data=raw, content_type=content_type)
@@ -262,6 +264,23 @@ class _WeComApi:
             raise WeComApiError(f"{path}: HTTP {error.code}") from None
         except (OSError, ValueError) as error:  # URLError, timeouts, refused connections
             raise WeComApiError(f"{path}: {getattr(error, 'reason', error)}") from None
+
+
+def _error_answer(raw: bytes) -> dict[str, Any] | None:
+    """WeCom's JSON error in place of a file, or None when the body is not one."""
+    try:
+        answer = json.loads(raw)
+    except ValueError:
+        return None
+    return answer if isinstance(answer, dict) and "errcode" in answer else None
+
+
+def _header_text(value: str) -> str:
+    """A header value as WeCom meant it: its raw UTF-8 reaches us read as Latin-1."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
 
 
 def _json_object(path: str, raw: bytes) -> dict[str, Any]:

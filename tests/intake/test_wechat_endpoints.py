@@ -395,6 +395,7 @@ def test_photos_and_voices_join_the_case_and_what_cannot_be_kept_is_said(wecom, 
             "v1": (AMR, "audio/amr", ""),  # no name from WeCom: one is made
             "big": (JPEG + bytes(2000), "image/jpeg", "big.jpg"),
             "exe": (b"MZ\x90\x00" + bytes(40), "application/octet-stream", "tool.exe"),
+            "txt": ("订单号 12345\n".encode(), "text/plain", "订单.txt"),
         }
         fake.pages[""] = {
             "next_cursor": "c1",
@@ -406,15 +407,16 @@ def test_photos_and_voices_join_the_case_and_what_cannot_be_kept_is_said(wecom, 
                 kf_media("m4", "wmLiu", "image", "expired"),
                 kf_media("m5", "wmLiu", "image", "big"),
                 kf_media("m6", "wmLiu", "file", "exe"),
+                kf_media("m7", "wmLiu", "file", "txt"),  # text/plain, yet a file, not an error
             ],
         }
         assert is_success(wecom_push(kf_event()))
         with translation.override("en"):  # the reasons are written in the job's language
-            assert pull_wecom_messages() == 7
+            assert pull_wecom_messages() == 8
     complaint = Complaint.objects.get()
     kept = {a.original_name: a for a in complaint.attachments.all()}
     # The photo sent before the words was held with its message, then read as the context.
-    assert set(kept) == {"early.jpg", "screen.jpg", "voice-m3.amr"}
+    assert set(kept) == {"early.jpg", "screen.jpg", "voice-m3.amr", "订单.txt"}
     assert (
         kept["screen.jpg"].file.read() == JPEG and kept["voice-m3.amr"].content_type == "audio/amr"
     )
@@ -431,7 +433,7 @@ def test_photos_and_voices_join_the_case_and_what_cannot_be_kept_is_said(wecom, 
                  .order_by("pk")]  # fmt: skip
     assert lines[0] == "(files only) Files: screen.jpg."
     assert lines[2].startswith("(files only) Not kept: image-m4 could not be fetched")
-    assert len(lines) == 5
+    assert len(lines) == 6
 
 
 def test_a_file_wecom_cannot_serve_now_is_fetched_on_the_next_pull(wecom):

@@ -548,12 +548,11 @@ class _Run:
                 )
             )
         t[Complaint].write(complaints)
-        clock_table = t[Clock]
-        clock_ids = clock_table.new_ids(len(clocks))
+        clock_ids = t[Clock].new_ids(len(clocks))
         t[Clock].write(
             [
-                clock_table.row(id=pk, complaint_id=c.complaint.pk,
-                                **{name: getattr(c, name) for name in CLOCK_COLUMNS})
+                t[Clock].row(id=pk, complaint_id=c.complaint.pk,
+                             **{name: getattr(c, name) for name in CLOCK_COLUMNS})
                 for pk, c in zip(clock_ids, clocks, strict=True)
             ]
         )  # fmt: skip
