@@ -122,7 +122,7 @@ class Outcome:
             )
         text %= vars(self)
         if self.overdue:
-            text += " " + ngettext(
+            text += ("" if text.endswith("。") else " ") + ngettext(
                 "%(overdue)s open complaint was already past its resolution deadline: its clocks "
                 "run from its received time, and its escalation was not announced.",
                 "%(overdue)s open complaints were already past their resolution deadline: their "
