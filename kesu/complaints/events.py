@@ -26,6 +26,7 @@ from kesu.complaints.models import (
     Responsibility,
     State,
 )
+from kesu.lists import series
 
 _CHOICES: dict[str, Any] = {
     "grade": Grade,
@@ -59,7 +60,7 @@ def field_value(name: str, value: Any) -> str:
 
         return taxonomy().label(str(value))
     if name == "flags":
-        return "、".join(_label(Flag, f) for f in str(value).split()) or "—"
+        return series(_label(Flag, f) for f in str(value).split()) or "—"
     if name == "needs_review":
         return str(_("yes") if value else _("no"))
     if name in _CHOICES:
@@ -213,7 +214,7 @@ def describe(event: Event, names: Directory | None = None) -> str:
         }
         if d.get("overdue"):
             text += " " + _("Already overdue then: %(targets)s.") % {
-                "targets": "、".join(_target(t) for t in d["overdue"])
+                "targets": series(_target(t) for t in d["overdue"])
             }
         return text
     if kind == "contact":
@@ -343,7 +344,7 @@ def _local(value: str | None) -> str:
 
 def _describe_sla(kind: str, d: dict[str, Any], names: Directory) -> str:
     """Deadlines, the escalation chain and risk alerts (issue: SLA)."""
-    people = "、".join(names.person(u) for u in d.get("notified") or []) or _("nobody")
+    people = series(names.person(u) for u in d.get("notified") or []) or _("nobody")
     if kind == "sla_warning":
         return _("%(target)s is due at %(due)s.") % {
             "target": _target(d.get("target")), "due": _local(d.get("due")),

@@ -9,6 +9,7 @@ from django.utils.translation import pgettext
 
 from kesu.complaints.events import FIELD_LABELS, field_value
 from kesu.complaints.models import Complaint, Emotion, Flag
+from kesu.lists import series
 from kesu.triage.selectors import taxonomy
 
 
@@ -17,7 +18,7 @@ def _separator() -> str:
 
 
 def _words(words: list[str]) -> str:
-    return "、".join(f"“{w}”" for w in words)
+    return series(f"“{w}”" for w in words)
 
 
 def reason_text(reason: dict[str, Any]) -> str:

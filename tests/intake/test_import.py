@@ -260,7 +260,7 @@ def test_open_history_runs_its_clocks_from_when_it_was_received_and_pages_nobody
     event = Event.objects.get(complaint=old)
     assert event.data["overdue"] == ["update", "resolve"]
     with translation.override("en"):
-        assert describe(event).endswith("Already overdue then: Customer update、Resolution.")
+        assert describe(event).endswith("Already overdue then: Customer update, Resolution.")
     assert "overdue" not in Event.objects.get(complaint=fresh).data
     # The first sweep finds nothing of the past to announce.
     quiet = sweep(now=now)
