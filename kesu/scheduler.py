@@ -30,6 +30,7 @@ def jobs() -> list[Job]:
     from django.conf import settings
 
     from kesu.intake.jobs import (
+        fetch_pending_media,
         poll_mailboxes,
         pull_all_wecom_messages,
         pull_wecom_messages,
@@ -50,6 +51,8 @@ def jobs() -> list[Job]:
         # WeCom customer service: what pushes announced (woken by them), and a safety net.
         Job("intake.pull_wecom_messages", pull_wecom_messages, 5),
         Job("intake.pull_all_wecom_messages", pull_all_wecom_messages, 300),
+        # WeChat official accounts: the files that pushes announced (woken by them).
+        Job("intake.fetch_pending_media", fetch_pending_media, 5),
         # Queued imports run in a thread of their own (the loop does not wait for them).
         Job("intake.start_imports", start_imports, 10),
         Job("intake.purge_idempotency_keys", purge_idempotency_keys, 3600),

@@ -127,6 +127,7 @@ CELERY_BEAT_SCHEDULE = {
     "imports": {"task": "kesu.intake.run_imports", "schedule": 10.0},
     "wecom": {"task": "kesu.intake.pull_wecom_messages", "schedule": 5.0},
     "wecom-all": {"task": "kesu.intake.pull_all_wecom_messages", "schedule": 300.0},
+    "wechat-media": {"task": "kesu.intake.fetch_pending_media", "schedule": 5.0},
     "mailboxes": {
         "task": "kesu.intake.poll_mailboxes",
         "schedule": env_int("KESU_MAIL_EVERY", 60, minimum=5),

@@ -100,3 +100,20 @@ def test_admin_revokes_tokens(people, client) -> None:
     assert response.status_code == 302
     token.refresh_from_db()
     assert token.revoked_at is not None
+
+
+def test_every_job_of_the_loop_is_scheduled_for_celery_beat_too() -> None:
+    """`make run`'s loop and Celery beat at scale run the same periodic work."""
+    from django.conf import settings
+
+    from kesu.celery import app
+    from kesu.scheduler import jobs
+
+    app.loader.import_default_modules()
+    beat = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    # Under Celery, queued imports run as a task of their own name; planner statistics are
+    # SQLite's only (PostgreSQL's autovacuum keeps them), so beat has none.
+    loop_only = {"kesu.intake.start_imports", "kesu.db.refresh_statistics"}
+    wanted = {f"kesu.{job.name}" for job in jobs()} - loop_only | {"kesu.intake.run_imports"}
+    assert wanted <= beat
+    assert wanted <= set(app.tasks)

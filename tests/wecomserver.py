@@ -1,4 +1,5 @@
-"""A local fake of WeCom's API for tests: `gettoken`, `kf/sync_msg` and `media/get`.
+"""A local fake of Tencent's APIs for tests: WeCom's `gettoken`, `kf/sync_msg` and
+`media/get`, and a WeChat official account's `stable_token` (corp_id is then the AppID).
 
     with FakeWeCom(corp_id="ww1", secret="kf-secret") as wecom:
         wecom.pages[""] = {"next_cursor": "c1", "has_more": 1, "msg_list": [...]}
@@ -68,6 +69,14 @@ class FakeWeCom:
                 token = f"token-{self.token_requests}"
                 self._valid.add(token)
                 return {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200}
+            if method == "POST" and path == "/cgi-bin/stable_token":  # a WeChat account's
+                request = json.loads(body.decode("utf-8"))
+                self.token_requests += 1
+                if (request.get("appid"), request.get("secret")) != (self.corp_id, self.secret):
+                    return {"errcode": 40001, "errmsg": "invalid credential"}
+                token = f"token-{self.token_requests}"
+                self._valid.add(token)
+                return {"access_token": token, "expires_in": 7200}
             if method == "POST" and path == "/cgi-bin/kf/sync_msg":
                 request = json.loads(body.decode("utf-8"))
                 self.sync_bodies.append(request)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -44,17 +46,31 @@ def add_attachments(
     with files_removed_on_error(saved), transaction.atomic():
         for upload in uploads:
             saved.append(files.store(complaint, upload, by=by, internal=internal, at=now))
-        Event.objects.create(
-            complaint=complaint,
-            kind="attachment_added",
-            actor=by,
-            at=now,
-            from_state=complaint.state,
-            to_state=complaint.state,
-            data={"files": [a.original_name for a in saved], "internal": internal},
-            customer_visible=False,
-        )
+        attachments_event(complaint, saved, by=by, internal=internal, at=now)
     return saved
+
+
+def attachments_event(
+    complaint: Complaint,
+    saved: list[Attachment],
+    *,
+    by: User | None,
+    internal: bool,
+    at: datetime,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """The `attachment_added` event for files stored on a complaint (by None: the customer's,
+    fetched by a channel)."""
+    return Event.objects.create(
+        complaint=complaint,
+        kind="attachment_added",
+        actor=by,
+        at=at,
+        from_state=complaint.state,
+        to_state=complaint.state,
+        data={"files": [a.original_name for a in saved], "internal": internal, **(data or {})},
+        customer_visible=False,
+    )
 
 
 def record_access(*, user: User, complaint: Complaint, via: AccessLog.Via) -> None:

@@ -287,7 +287,7 @@ class SourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         (None, {"fields": ("code", "name", "kind", "channel", "is_active", "app_id", "api_base")}),
         (
             _("Secrets (never stored here)"),
-            {"fields": ("secret_env", "secret_file", "aes_key_env", "kf_secret_env")},
+            {"fields": ("secret_env", "secret_file", "aes_key_env", "api_secret_env")},
         ),
     )
 

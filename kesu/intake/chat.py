@@ -29,6 +29,7 @@ from kesu.errors import InvalidInput, KesuError
 from kesu.intake.inbound import Taken, rejected, take_once
 from kesu.intake.models import Conversation, InboundMessage, Outcome, Source
 from kesu.intake.services import MAX_MESSAGE, IncomingComplaint, _add_message, receive
+from kesu.scheduler import wake_after_commit
 from kesu.triage.judge import judge
 
 # Earlier messages of a conversation read as the context of the complaint that follows them.
@@ -80,6 +81,8 @@ class ChatMessage:
     files: tuple[ChatFile, ...] = ()
     # What the channel could not fetch (a reason each): said on the record and the case.
     missing: tuple[str, ...] = ()
+    # Files to fetch after the message is taken, as (kind, media id): intake.media.
+    pending: tuple[tuple[str, str], ...] = ()
 
 
 class ChatResult(Taken):
@@ -123,7 +126,7 @@ def _receive(source: Source, key: str, message: ChatMessage, now: datetime) -> I
     text = message.text.replace("\x00", "").strip()
     uploads, refused = files.check_received((f.name, f.data, f.content_type) for f in message.files)
     refused += message.missing
-    if not text and (message.files or message.missing):
+    if not text and (message.files or message.missing or message.pending):
         text = _("(files only)")  # the event and the record name them
     record = InboundMessage(
         source_key=key,
@@ -137,10 +140,15 @@ def _receive(source: Source, key: str, message: ChatMessage, now: datetime) -> I
     )  # fmt: skip
     if refused:
         record.reason = "; ".join(refused)[:300]
+    if message.pending:
+        record.pending_media = [{"kind": k, "media_id": m} for k, m in message.pending]
+        record.media_due_at = now
     saved: list[Attachment] = []
     try:
         with files_removed_on_error(saved), transaction.atomic():
             record.save()
+            if message.pending:
+                wake_after_commit()
             conversation = _conversation(source, message.conversation, at)
             record.conversation = conversation
             case = _open_case(conversation)
@@ -212,7 +220,10 @@ def _judge_and_open(
             record.held_files.append(files.held_facts(attachment))
         return
     context = list(
-        InboundMessage.objects.filter(
+        # Locked: the job that fetches a context message's files (intake.media) waits, and then
+        # finds the message on this case, or this waits and finds its files held.
+        InboundMessage.objects.select_for_update()
+        .filter(
             conversation=conversation,
             complaint__isnull=True,
             received_at__gte=at - CONTEXT_WINDOW,

@@ -75,6 +75,13 @@ def pull_wecom_messages() -> int:
     return wecom.pull_announced()
 
 
+def fetch_pending_media() -> int:
+    """WeChat official accounts: fetch the files that pushes announced (intake.media)."""
+    from kesu.intake import media
+
+    return media.fetch_pending_media()
+
+
 def pull_all_wecom_messages() -> int:
     """WeCom customer service, the safety net: pull every source (intake.wecom)."""
     from kesu.intake import wecom

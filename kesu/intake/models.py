@@ -93,6 +93,9 @@ class SourceKind(models.TextChoices):
     WECOM = "wecom", _("WeCom (app or customer service)")
 
 
+TENCENT_API = {"wechat": "https://api.weixin.qq.com", "wecom": "https://qyapi.weixin.qq.com"}
+
+
 class Source(models.Model):
     """A chat or messaging system allowed to deliver messages, with where its secrets are."""
 
@@ -126,14 +129,21 @@ class Source(models.Model):
         blank=True,
         help_text=_("WeChat safe mode and WeCom; empty for WeChat plain mode."),
     )
-    kf_secret_env = models.CharField(
-        _("customer-service Secret from environment variable"),
+    api_secret_env = models.CharField(
+        _("API Secret from environment variable"),
         max_length=100,
         blank=True,
-        help_text=_("WeCom customer service: the Secret used to fetch messages (kf/sync_msg)."),
+        help_text=_(
+            "WeCom customer service: the Secret used to fetch its messages and files. WeChat "
+            "official account: the AppSecret, used to fetch the photos, voice messages and "
+            "videos customers send."
+        ),
     )
     api_base = models.URLField(
-        _("WeCom API address"), max_length=200, default="https://qyapi.weixin.qq.com"
+        _("API address"),
+        max_length=200,
+        blank=True,
+        help_text=_("Empty: Tencent's own (api.weixin.qq.com, qyapi.weixin.qq.com)."),
     )
     # WeCom customer service: where kf/sync_msg stopped.
     cursor = models.CharField(max_length=200, blank=True, editable=False)
@@ -155,6 +165,10 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    @property
+    def api_address(self) -> str:
+        return (self.api_base or TENCENT_API.get(self.kind, "")).rstrip("/")
 
 
 class Conversation(models.Model):
@@ -203,6 +217,10 @@ class InboundMessage(models.Model):
     # Files that came before there was a case to put them on (attachments.held_facts): they
     # become the complaint's when the message is read as its context.
     held_files = models.JSONField(_("files held"), default=list, blank=True)
+    # WeChat official accounts: files announced by the push, for the job that fetches them
+    # (intake.media): [{"kind": "image", "media_id": "…"}].
+    pending_media = models.JSONField(_("files to fetch"), default=list, blank=True)
+    media_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     complaint = models.ForeignKey(
@@ -228,6 +246,12 @@ class InboundMessage(models.Model):
             models.Index(fields=["customer", "-received_at"], name="inbound_customer_time"),
             # Staff look at what was ignored or rejected lately (the inbound log).
             models.Index(fields=["-received_at"], name="inbound_time"),
+            # The job that fetches announced files reads only the few that wait.
+            models.Index(
+                fields=["media_due_at"],
+                name="inbound_media_due",
+                condition=models.Q(media_due_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -27,6 +27,11 @@ def pull_wecom_messages() -> int:
     return jobs.pull_wecom_messages()
 
 
+@shared_task(name="kesu.intake.fetch_pending_media", ignore_result=True)
+def fetch_pending_media() -> int:
+    return jobs.fetch_pending_media()
+
+
 @shared_task(name="kesu.intake.pull_all_wecom_messages", ignore_result=True)
 def pull_all_wecom_messages() -> int:
     return jobs.pull_all_wecom_messages()

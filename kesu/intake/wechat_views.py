@@ -46,7 +46,7 @@ from kesu.intake.wechat import (
     seal_reply,
     text_reply,
 )
-from kesu.intake.wecom import announce
+from kesu.intake.wecom import MEDIA_TYPES, announce
 
 log = logging.getLogger(__name__)
 
@@ -218,11 +218,12 @@ def _open(account: _Account, query: _Query, body: bytes) -> PushMessage:
 
 def _answer(account: _Account, query: _Query, push: PushMessage) -> HttpResponse:
     """Receive a message and acknowledge it within Tencent's 5 s; events get "success"."""
-    if push.msg_type == "event" or not push.content or not push.from_user:
-        # Events and what has no readable text (video, voice without Recognition) are not
-        # complaint text; nothing is recorded for them.
+    message = _chat_message(account.source, push)
+    if push.msg_type == "event" or not (message.text or message.pending) or not push.from_user:
+        # Events, and what has neither readable text nor a file we can fetch (a video on an
+        # account without its AppSecret), are not a customer's words: nothing is recorded.
         return _text("success")
-    record = receive_chat(account.source, _chat_message(account.source, push)).record
+    record = receive_chat(account.source, message).record
     content = _acknowledgement(record)
     if not content:
         return _text("success")  # WeChat's documented way of not replying
@@ -244,12 +245,25 @@ def _chat_message(source: Source, push: PushMessage) -> ChatMessage:
     else:
         unionid = push.fields.get("UnionId") or push.fields.get("UnionID") or ""
         customer = ChatCustomer(wechat_openid=push.from_user, wechat_unionid=unionid)
+    media_id = push.fields.get("MediaId", "")[:200]
+    text = push.content
+    pending: tuple[tuple[str, str], ...] = ()
+    if (
+        source.kind == SourceKind.WECHAT
+        and source.api_secret_env
+        and media_id
+        and push.msg_type in MEDIA_TYPES
+    ):
+        # The file itself is fetched by a job (intake.media); a photo's PicUrl is not needed.
+        pending = ((push.msg_type, media_id),)
+        text = "" if push.msg_type == "image" else push.content
     return ChatMessage(
         id=message_id,
         conversation=push.from_user,
-        text=push.content,
+        text=text,
         sent_at=push.created_at,
         customer=customer,
+        pending=pending,
     )
 
 
@@ -276,7 +290,7 @@ def _acknowledgement(record: InboundMessage) -> str:
 
 def _announce_kf(source: Source, kf: KfSync) -> None:
     try:
-        read_secret(source.kf_secret_env, "")
+        read_secret(source.api_secret_env, "")
     except ConfigError as error:
         log.error("wecom source %s: the kf Secret is unusable: %s", source.code, error)
         raise _Refusal(503, "this source's customer-service Secret is not configured") from None

@@ -45,7 +45,7 @@ CURSOR_MAX = 200  # Source.cursor's max_length; WeCom's cursors have at most 64 
 
 # Customer messages that carry a file (kf/sync_msg), with the extension of WeCom's usual format
 # for a file that comes without a name.
-MEDIA_TYPES = {"image": "jpg", "voice": "amr", "video": "mp4", "file": "bin"}
+MEDIA_TYPES = {"image": "jpg", "voice": "amr", "video": "mp4", "shortvideo": "mp4", "file": "bin"}
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "audio/amr": "amr",
               "video/mp4": "mp4", "application/pdf": "pdf"}  # fmt: skip
 
@@ -55,8 +55,12 @@ class WeComApiError(Exception):
 
 
 class MediaNotFetched(WeComApiError):
-    """WeCom refused one media file (expired, unknown, too large): the message is taken without
-    it, saying why; unlike a network error, trying again would not help."""
+    """Tencent refused one media file (expired, unknown, too large): the message is taken
+    without it, saying why; unlike a network error, trying again would not help."""
+
+    def said(self, name: str) -> str:
+        """The reason as the record and the timeline give it."""
+        return _("%(name)s could not be fetched (%(why)s).") % {"name": name, "why": self}
 
 
 def announce(source: Source, kf: KfSync) -> None:
@@ -86,12 +90,12 @@ def pull_all() -> int:
 
 
 def _sources() -> Any:
-    return Source.objects.filter(kind=SourceKind.WECOM, is_active=True).exclude(kf_secret_env="")
+    return Source.objects.filter(kind=SourceKind.WECOM, is_active=True).exclude(api_secret_env="")
 
 
 def _pull(source: Source, kf: KfSync) -> int:
     try:
-        taken = sync_kf_messages(source, kf, secret=read_secret(source.kf_secret_env, ""))
+        taken = sync_kf_messages(source, kf, secret=read_secret(source.api_secret_env, ""))
     except (ConfigError, WeComApiError) as error:
         log.warning(
             "wecom source %s: pulling messages failed, cursor stays at %r: %s",
@@ -106,7 +110,7 @@ def _pull(source: Source, kf: KfSync) -> int:
 
 def sync_kf_messages(source: Source, kf: KfSync, *, secret: str) -> int:
     """Pull announced customer-service messages into receive_chat, saving the cursor per page."""
-    api = _WeComApi(source, secret)
+    api = TencentApi(source, secret)
     cursor, taken = source.cursor, 0
     for _page in range(MAX_PAGES):
         body: dict[str, Any] = {"cursor": cursor, "limit": 1000}
@@ -143,7 +147,7 @@ def sync_kf_messages(source: Source, kf: KfSync, *, secret: str) -> int:
     return taken
 
 
-def _kf_message(item: Any, api: _WeComApi) -> ChatMessage | None:
+def _kf_message(item: Any, api: TencentApi) -> ChatMessage | None:
     """A customer's text, photo, voice, video or file from a sync_msg page, the file fetched
     from WeCom; None for everything else (events, servicers' messages, other kinds)."""
     if not isinstance(item, dict) or item.get("origin") != KF_CUSTOMER:
@@ -159,10 +163,7 @@ def _kf_message(item: Any, api: _WeComApi) -> ChatMessage | None:
         try:
             files.append(api.media(body["media_id"], fallback, MEDIA_TYPES[kind]))
         except MediaNotFetched as error:
-            missing.append(
-                _("%(name)s could not be fetched from WeCom (%(why)s).")
-                % {"name": fallback, "why": error}
-            )
+            missing.append(error.said(fallback))
     elif not (kind == "text" and isinstance(content, str) and content.strip()):
         return None
     sent = item.get("send_time")
@@ -180,30 +181,34 @@ def _kf_message(item: Any, api: _WeComApi) -> ChatMessage | None:
     )
 
 
-class _WeComApi:
-    """Calls to WeCom with the customer-service access token, cached until shortly before expiry."""
+class TencentApi:
+    """Calls to WeCom (or, as WeChatApi, a WeChat official account) with an access token,
+    cached until shortly before it expires."""
 
     def __init__(self, source: Source, secret: str) -> None:
-        base = source.api_base.rstrip("/")
+        base = source.api_address
         if urllib.parse.urlsplit(base).scheme not in ("http", "https"):
             raise WeComApiError(f"api_base {base!r} is not an http(s) address")
-        self.base, self.corp_id, self.secret = base, source.app_id, secret
+        self.base, self.app_id, self.secret = base, source.app_id, secret
         # Keyed by the secret too: a new Secret never gets the old one's token.
         digest = hashlib.sha256(f"{source.app_id}\n{secret}".encode()).hexdigest()[:32]
-        self.cache_key = f"kesu:wecom:access-token:{digest}"
+        self.cache_key = f"kesu:{source.kind}:access-token:{digest}"
 
     def access_token(self) -> str:
         cached = cache.get(self.cache_key)
         if isinstance(cached, str) and cached:
             return cached
-        query = urllib.parse.urlencode({"corpid": self.corp_id, "corpsecret": self.secret})
-        answer = self._call("cgi-bin/gettoken", query, None)
-        _raise_for_errcode("cgi-bin/gettoken", answer)
+        path, answer = self._new_token()
+        _raise_for_errcode(path, answer)
         token, expires_in = answer.get("access_token"), answer.get("expires_in", 7200)
         if not isinstance(token, str) or not token or not isinstance(expires_in, int):
-            raise WeComApiError("cgi-bin/gettoken: no access_token in the answer")
+            raise WeComApiError(f"{path}: no access_token in the answer")
         cache.set(self.cache_key, token, max(expires_in - TOKEN_MARGIN, 60))
         return token
+
+    def _new_token(self) -> tuple[str, dict[str, Any]]:
+        query = urllib.parse.urlencode({"corpid": self.app_id, "corpsecret": self.secret})
+        return "cgi-bin/gettoken", self._call("cgi-bin/gettoken", query, None)
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         answer = self._call(path, self._token_query(), body)
@@ -264,6 +269,16 @@ class _WeComApi:
             raise WeComApiError(f"{path}: HTTP {error.code}") from None
         except (OSError, ValueError) as error:  # URLError, timeouts, refused connections
             raise WeComApiError(f"{path}: {getattr(error, 'reason', error)}") from None
+
+
+class WeChatApi(TencentApi):
+    """A WeChat official account's API: the stable access token, which leaves alone the token
+    any other system of the account got from cgi-bin/token."""
+
+    def _new_token(self) -> tuple[str, dict[str, Any]]:
+        body = {"grant_type": "client_credential", "appid": self.app_id, "secret": self.secret,
+                "force_refresh": False}  # fmt: skip
+        return "cgi-bin/stable_token", self._call("cgi-bin/stable_token", "", body)
 
 
 def _error_answer(raw: bytes) -> dict[str, Any] | None:

@@ -11,15 +11,17 @@ import hashlib
 import logging
 import time
 from collections.abc import Mapping
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
 from kesu.complaints.events import describe
 from kesu.complaints.models import Channel, Complaint
 from kesu.intake.jobs import pull_all_wecom_messages, pull_wecom_messages
+from kesu.intake.media import fetch_pending_media
 from kesu.intake.models import Conversation, InboundMessage, Outcome, Source, SourceKind
 from kesu.intake.wechat import Cipher, parse_xml
 from tests.wecomserver import FakeWeCom
@@ -79,7 +81,7 @@ def wecom():
         app_id=CORP_ID,
         secret_env="KESU_TEST_WX_TOKEN",
         aes_key_env="KESU_TEST_WX_AES",
-        kf_secret_env="KESU_TEST_KF_SECRET",
+        api_secret_env="KESU_TEST_KF_SECRET",
     )
 
 
@@ -425,14 +427,14 @@ def test_photos_and_voices_join_the_case_and_what_cannot_be_kept_is_said(wecom, 
     assert records["m0"].complaint == complaint and records["m0"].held_files == []
     assert records["m0"].text == records["m2"].text == "(files only)"
     assert all(records[m].outcome == Outcome.JOINED for m in ("m2", "m3", "m4", "m5", "m6"))
-    assert "image-m4 could not be fetched from WeCom (errcode 40007" in records["m4"].reason
+    assert "image-m4 could not be fetched (errcode 40007" in records["m4"].reason
     assert "larger than" in records["m5"].reason
     assert "tool.exe" in records["m6"].reason and ".exe" in records["m6"].reason
     with translation.override("en"):
         lines = [describe(e) for e in complaint.events.filter(kind="customer_message")
                  .order_by("pk")]  # fmt: skip
     assert lines[0] == "(files only) Files: screen.jpg."
-    assert lines[2].startswith("(files only) Not kept: image-m4 could not be fetched")
+    assert lines[2].startswith("(files only) Not kept: image-m4 could not be fetched (errcode")
     assert len(lines) == 6
 
 
@@ -456,6 +458,107 @@ def test_a_file_wecom_cannot_serve_now_is_fetched_on_the_next_pull(wecom):
     assert wecom.cursor == "c1"
     assert [a.original_name for a in Complaint.objects.get().attachments.all()] == ["screen.jpg"]
     assert InboundMessage.objects.count() == 2  # the complaint itself was not taken twice
+
+
+def media_xml(kind: str, media_id: str, msg_id: str, *, user: str = OPENID, extra: str = ""):
+    return (
+        f"<xml><ToUserName><![CDATA[gh_kesu]]></ToUserName>"
+        f"<FromUserName><![CDATA[{user}]]></FromUserName><CreateTime>{now()}</CreateTime>"
+        f"<MsgType><![CDATA[{kind}]]></MsgType><PicUrl><![CDATA[http://mmbiz.qpic.cn/x]]>"
+        f"</PicUrl><MediaId><![CDATA[{media_id}]]></MediaId><MsgId>{msg_id}</MsgId>{extra}</xml>"
+    )
+
+
+@pytest.fixture
+def account(monkeypatch):
+    """A WeChat official account with its AppSecret, its API a local fake."""
+    monkeypatch.setenv("KESU_TEST_WX_APPSECRET", "app-secret")
+    with FakeWeCom(corp_id=APP_ID, secret="app-secret") as fake:
+        wechat_source(api_secret_env="KESU_TEST_WX_APPSECRET", api_base=fake.url)
+        fake.media = {
+            "p0": (JPEG, "image/jpeg", "early.jpg"),
+            "p1": (JPEG, "image/jpeg", ""),
+            "v1": (AMR, "audio/amr", ""),
+        }
+        yield fake
+
+
+def test_an_official_accounts_photos_and_voices_are_fetched_onto_the_case(account):
+    assert is_success(push(media_xml("image", "p0", "5001")))  # before the words: no case
+    opened = reply(push(text_xml(COMPLAINT, "5002")))  # reads the photo as its context
+    complaint = Complaint.objects.get()
+    assert complaint.reference in opened["Content"]
+    joined = reply(push(media_xml("image", "p1", "5003")))
+    assert complaint.reference in joined["Content"]  # "added to your complaint"
+    recognised = "<Format><![CDATA[amr]]></Format><Recognition><![CDATA[快点处理]]></Recognition>"
+    reply(push(media_xml("voice", "v1", "5004", extra=recognised)))
+    reply(push(media_xml("image", "expired", "5005")))
+    assert not complaint.attachments.exists()  # nothing fetched inside the pushes
+    with translation.override("en"):
+        assert fetch_pending_media() == 4
+    kept = {a.original_name: a.file.read() for a in complaint.attachments.all()}
+    assert kept == {"early.jpg": JPEG, "image-5003.jpg": JPEG, "voice-5004.amr": AMR}
+    assert account.token_requests == 1 and account.sync_bodies == []
+    records = {m.external_id: m for m in InboundMessage.objects.all()}
+    assert records["5004"].text == "快点处理"  # WeChat's recognition stays the words
+    assert "image-5005 could not be fetched (errcode 40007" in records["5005"].reason
+    assert not InboundMessage.objects.filter(media_due_at__isnull=False).exists()
+    added = complaint.events.filter(kind="attachment_added").order_by("pk")
+    assert [e.data["files"] for e in added][:3] == [["early.jpg"], ["image-5003.jpg"],
+                                                     ["voice-5004.amr"]]  # fmt: skip
+    assert "errcode 40007" in added.last().data["refused_files"][0]
+    assert fetch_pending_media() == 0  # nothing twice
+
+
+def test_a_photo_fetched_before_the_complaint_waits_with_its_message(account):
+    assert is_success(push(media_xml("image", "p0", "5001")))
+    assert fetch_pending_media() == 1
+    early = InboundMessage.objects.get()
+    assert early.complaint is None and early.held_files[0]["name"] == "early.jpg"
+    reply(push(text_xml(COMPLAINT, "5002")))
+    complaint = Complaint.objects.get()
+    assert [a.original_name for a in complaint.attachments.all()] == ["early.jpg"]
+    early.refresh_from_db()
+    assert early.complaint == complaint and early.held_files == []
+
+
+def test_a_file_tencent_cannot_serve_now_is_fetched_a_minute_later(account):
+    reply(push(text_xml(COMPLAINT, "5002")))
+    account.media_down = {"p1"}
+    reply(push(media_xml("image", "p1", "5003")))
+    assert fetch_pending_media() == 0
+    waiting = InboundMessage.objects.get(external_id="5003")
+    assert waiting.pending_media and waiting.media_due_at is not None
+    account.media_down.clear()
+    assert fetch_pending_media() == 0  # not before its time
+    later = waiting.media_due_at + timedelta(seconds=1)
+    assert fetch_pending_media(now=later) == 1
+    assert [a.original_name for a in Complaint.objects.get().attachments.all()] == [
+        "image-5003.jpg"
+    ]
+
+
+def test_a_file_still_unreachable_after_three_days_is_given_up_with_the_reason(account):
+    reply(push(text_xml(COMPLAINT, "5002")))
+    account.media_down = {"p1"}
+    reply(push(media_xml("image", "p1", "5003")))
+    with translation.override("en"):
+        assert fetch_pending_media(now=timezone.now() + timedelta(days=3, minutes=1)) == 1
+    record = InboundMessage.objects.get(external_id="5003")
+    assert record.media_due_at is None and record.pending_media == []
+    assert "Not fetched in the three days Tencent keeps a file (cgi-bin/media/get: HTTP 502)" in (
+        record.reason
+    )
+    assert not Complaint.objects.get().attachments.exists()
+
+
+def test_without_an_appsecret_a_photo_is_its_link_and_a_video_is_not_recorded(plain):
+    reply_or_success = push(media_xml("image", "p1", "5001"))
+    assert reply_or_success.status_code == 200
+    assert InboundMessage.objects.get().text == "http://mmbiz.qpic.cn/x"
+    assert is_success(push(media_xml("video", "v9", "5002")))
+    assert InboundMessage.objects.count() == 1
+    assert not InboundMessage.objects.filter(media_due_at__isnull=False).exists()
 
 
 def test_a_failing_pull_is_logged_and_leaves_the_cursor(wecom, caplog):
