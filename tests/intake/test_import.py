@@ -20,8 +20,10 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
+from kesu.accounts.services import create_user
 from kesu.complaints.events import describe
 from kesu.complaints.models import Complaint, Event, ReferenceCounter, State
+from kesu.complaints.selectors import complaints_visible_to
 from kesu.complaints.workflow import perform
 from kesu.customers.models import Customer, CustomerContact
 from kesu.errors import InvalidInput
@@ -279,6 +281,47 @@ def test_open_history_runs_its_clocks_from_when_it_was_received_and_pages_nobody
         perform(fresh, "acknowledge", people["wang"])
     assert clocks(fresh)["acknowledge"].stopped_at == now + timedelta(minutes=5)
     assert "policy" not in Event.objects.get(complaint=fresh, kind="acknowledge").data
+
+
+def test_history_keeps_its_department_and_handler_known_by_code_or_name(people, departments):
+    zhao = people["zhao"]
+    create_user(username="wangfang1", role="handler", password="x", display_name="王芳")
+    create_user(username="wangfang2", role="handler", password="x", display_name="王芳")
+    left = create_user(username="liu", role="handler", password="x", display_name="刘离职")
+    left.is_active = False
+    left.save()
+    header = [*HEADER, "承办部门", "处理人"]
+    mapping = {**MAPPING, "columns": {**MAPPING["columns"], "department": "承办部门",
+                                      "assignee": "处理人"}}  # fmt: skip
+
+    def row(n: int, state: str, department: str, handler: str) -> list[str]:
+        closed = "2026-05-03 12:00" if state == "已办结" else ""
+        return [f"K{n}", f"第{n}号投诉：空调不制冷", "2026-05-01 10:00", "", f"1390013{n:04d}",
+                "", "电话", state, closed, "", "", "", department, handler]  # fmt: skip
+
+    rows = [
+        row(1, "处理中", "售后服务部", "赵敏"),  # Chinese name, display name
+        row(2, "处理中", "after_sales", "zhao"),  # code, username
+        row(3, "已办结", "Quality", "刘离职"),  # history may name someone who has left
+        row(4, "处理中", "售后服务部", "刘离职"),  # an open one may not
+        row(5, "处理中", "售后服务部", "王芳"),  # two people: which one?
+        row(6, "处理中", "研发部", ""),  # no such department
+    ]
+    with translation.override("en"):
+        outcome = run(csv_file(rows, header=header), mapping=mapping)
+    assert (outcome.created, outcome.failed) == (3, 3)
+    reasons = {e["row"]: (e["column"], e["reason"]) for e in outcome.errors}
+    inactive = "'刘离职' is not active; an open complaint needs one who can act on it."
+    assert reasons[5] == ("处理人", inactive)
+    assert reasons[6] == ("处理人", "Several people are called '王芳': give the username.")
+    assert reasons[7] == ("承办部门", "No department '研发部'.")
+    held = {c.description[:4]: (c.department, c.assignee) for c in Complaint.objects.all()}
+    after_sales, quality = departments["after_sales"], departments["quality"]
+    assert held == {"第1号投": (after_sales, zhao), "第2号投": (after_sales, zhao),
+                    "第3号投": (quality, left)}  # fmt: skip
+    # The department's own people find the open ones in their queue.
+    visible = set(complaints_visible_to(people["li"]).values_list("description", flat=True))
+    assert {d[:4] for d in visible} == {"第1号投", "第2号投"}
 
 
 def test_reference_numbers_share_the_live_counter(receive_public) -> None:

@@ -23,7 +23,7 @@ PARSED = (
     "amount", "nature", "category", "grade", "priority", "demand", "occurred_at", "language",
 )  # fmt: skip
 FIELDS = (*REQUIRED, *(f for f in PARSED if f not in REQUIRED), "store", "state", "closed_at",
-          "resolution")  # fmt: skip
+          "resolution", "department", "assignee")  # fmt: skip
 NO_DEFAULT = frozenset({"source_id", "description", "received_at", "name", "phone", "email"})
 MAPPING_KEYS = frozenset({"source", "columns", "defaults", "values", "date_format", "timezone"})
 TIMES = frozenset({"received_at", "closed_at", "occurred_at"})

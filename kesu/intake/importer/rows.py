@@ -18,7 +18,7 @@ from django.db import connection
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from kesu.accounts.models import Store
+from kesu.accounts.models import Department, Store, User
 from kesu.complaints.forms import MAX_TEXT
 from kesu.complaints.models import Channel, Grade, Priority, State
 from kesu.customers.contact import national_digits
@@ -79,6 +79,9 @@ class _Row:
     reading: Reading | None = None
     tokens: str = ""
     phone_digits: str = ""
+    # Who held it in the old system, as Kesu knows them (ids).
+    department_id: int | None = None
+    assignee_id: int | None = None
     # Decided in the batch's transaction.
     customer: int | _NewCustomer | None = None
     tier: str = Tier.REGULAR
@@ -117,6 +120,24 @@ class _Reader:
             for key in (name_en, name_zh, code):
                 if key:
                     self.stores[key.lower()] = store
+        # Departments by code or name, people by username or display name (one that two
+        # people share is kept out: such a row must give the username): (id, active).
+        self.departments: dict[str, tuple[int, bool]] = {}
+        for pk, code, name_zh, name_en, active in Department.objects.values_list(
+            "pk", "code", "name_zh", "name_en", "is_active"
+        ):
+            for key in (name_en, name_zh, code):
+                if key:
+                    self.departments[key.lower()] = (pk, active)
+        self.people: dict[str, tuple[int, bool] | None] = {}
+        for pk, username, display_name, active in User.objects.values_list(
+            "pk", "username", "display_name", "is_active"
+        ):
+            key = display_name.strip().lower()
+            if key and key != username.lower():
+                self.people[key] = None if key in self.people else (pk, active)
+        for pk, username, active in User.objects.values_list("pk", "username", "is_active"):
+            self.people[username.lower()] = (pk, active)
         self.codes = {
             "channel": {**_choices(Channel), **ALIASES["channel"]},
             "state": {**_choices(State), **ALIASES["state"]},
@@ -178,6 +199,8 @@ class _Reader:
             store = self.stores.get(store_name.lower())
             if store is None:
                 fail("store", _("No store %(code)s.") % {"code": repr(store_name)})
+        department_id = self._holder("department", raw, state, fail)
+        assignee_id = self._holder("assignee", raw, state, fail)
         submission = {name: raw[name] for name in PARSED if raw.get(name) not in (None, "")}
         try:
             incoming = parse_incoming(submission, staff=True)
@@ -199,7 +222,36 @@ class _Reader:
             state=state,
             closed_at=closed_at,
             resolution=str(raw.get("resolution") or "")[:MAX_TEXT],
+            department_id=department_id,
+            assignee_id=assignee_id,
         )
+
+    def _holder(
+        self, name: str, raw: dict[str, Any], state: str, fail: Callable[[str, str], None]
+    ) -> int | None:
+        """The department or person of a row, by code or name; history may name people who
+        have left, but an open complaint needs ones who can act on it."""
+        text = str(raw.get(name) or "").strip()
+        if not text:
+            return None
+        table = self.departments if name == "department" else self.people
+        if text.lower() not in table:
+            if name == "department":
+                fail(name, _("No department %(code)s.") % {"code": repr(text)})
+            else:
+                fail(name, _("No user %(name)s.") % {"name": repr(text)})
+            return None
+        found = table[text.lower()]
+        if found is None:
+            fail(name, _("Several people are called %(name)s: give the username.") % {
+                "name": repr(text)})  # fmt: skip
+            return None
+        pk, active = found
+        if not active and state not in (State.RESOLVED, State.CLOSED):
+            fail(name, _("%(name)s is not active; an open complaint needs one who can act on it.")
+                 % {"name": repr(text)})  # fmt: skip
+            return None
+        return pk
 
     def _when(
         self, value: Any, name: str, fail: Callable[[str, str], None], *, required: bool = False

@@ -573,8 +573,8 @@ class _Run:
             return columns, []
         assert row.reading is not None
         complaint = Complaint(id=pk, state=row.state, received_at=row.received_at,
-                              channel=row.incoming.channel, **columns,
-                              **triage.triage_fields(row.reading))  # fmt: skip
+                              channel=row.incoming.channel, department_id=row.department_id,
+                              **columns, **triage.triage_fields(row.reading))  # fmt: skip
         clocks = sla.start_history_clocks(complaint, row.tier, now=now)
         columns = {name: getattr(complaint, name) for name in DEADLINE_COLUMNS}
         return columns, clocks
@@ -603,6 +603,8 @@ class _Run:
             description=i.description,
             occurred_at=i.occurred_at,
             store_id=row.store.id if row.store else None,
+            department_id=row.department_id,
+            assignee_id=row.assignee_id,
             product=i.product,
             order_ref=i.order_ref,
             amount=i.amount,
