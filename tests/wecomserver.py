@@ -10,10 +10,11 @@
 gettoken issues token-1, token-2 … ; sync_msg answers the page stored under the request's cursor
 (an empty, final page for a cursor it does not know), after checking the access token as WeCom
 does. `media` maps a media_id to (content, content type, file name or ""); media/get answers
-errcode 40007 for an id it does not hold, as WeCom does for an expired one, and HTTP 502 for
-one in `media_down`. `revoke()` invalidates the tokens issued so far; setting `errcode` makes
-every sync_msg answer that error. It listens on 127.0.0.1 only, on a free port, in a daemon
-thread.
+errcode 40007 for an id it does not hold, as WeCom does for an expired one, HTTP 502 for one
+in `media_down`, errcode -1 (system busy) for one in `media_busy`, half the promised bytes for
+one in `media_cut`, and for one in `video_urls` the JSON address of the file, as WeChat answers
+for a video. `revoke()` invalidates the tokens issued so far; setting `errcode` makes every
+sync_msg answer that error. It listens on 127.0.0.1 only, on a free port, in a daemon thread.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class FakeWeCom:
         self.sync_bodies: list[dict[str, Any]] = []  # every sync_msg body, in arrival order
         self.media: dict[str, tuple[bytes, str, str]] = {}
         self.media_down: set[str] = set()  # media ids answered with HTTP 502
+        self.media_cut: set[str] = set()  # media ids whose answer stops halfway
+        self.media_busy: set[str] = set()  # media ids answered "system busy"
+        self.video_urls: dict[str, str] = {}  # media id → the path its video_url answer names
         self.media_requests: list[str] = []
         self._lock = threading.Lock()
         self._serving: Serving | None = None
@@ -51,7 +55,7 @@ class FakeWeCom:
 
     def answer(
         self, method: str, path: str, query: dict[str, str], body: bytes
-    ) -> dict[str, Any] | tuple[bytes, str, str] | int:
+    ) -> dict[str, Any] | tuple[Any, ...] | int:
         with self._lock:
             if method == "GET" and path == "/cgi-bin/media/get":
                 self.media_requests.append(query.get("media_id", ""))
@@ -59,9 +63,18 @@ class FakeWeCom:
                     return 502
                 if query.get("access_token") not in self._valid:
                     return {"errcode": 40014, "errmsg": "invalid access_token"}
+                if query.get("media_id") in self.media_busy:
+                    return {"errcode": -1, "errmsg": "system error"}
+                if query.get("media_id") in self.video_urls:  # a WeChat account's video
+                    return {"video_url": f"{self.url}{self.video_urls[query['media_id']]}"}
                 if query.get("media_id") not in self.media:
                     return {"errcode": 40007, "errmsg": "invalid media_id"}
-                return self.media[query["media_id"]]
+                content, kind, name = self.media[query["media_id"]]
+                if query["media_id"] in self.media_cut:
+                    return (content, kind, name, len(content) // 2)
+                return content, kind, name
+            if method == "GET" and path.startswith("/video/"):
+                return self.media[path.removeprefix("/video/")]
             if method == "GET" and path == "/cgi-bin/gettoken":
                 self.token_requests += 1
                 if (query.get("corpid"), query.get("corpsecret")) != (self.corp_id, self.secret):
@@ -105,8 +118,8 @@ class FakeWeCom:
                     self.send_error(answer)
                     return
                 self.send_response(200)  # WeCom reports errors in errcode, with HTTP 200
-                if isinstance(answer, tuple):  # a media file
-                    raw, content_type, name = answer
+                if isinstance(answer, tuple):  # a media file, perhaps cut short
+                    raw, content_type, name, *cut = answer
                     self.send_header("Content-Type", content_type)
                     if name:  # raw UTF-8 on the wire, as WeCom sends a Chinese name
                         quoted = f'attachment; filename="{name}"'.encode().decode("latin-1")
@@ -115,6 +128,8 @@ class FakeWeCom:
                     raw = json.dumps(answer).encode()
                     self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(raw)))
+                if isinstance(answer, tuple) and cut:
+                    raw = raw[: cut[0]]  # the promised length, then the connection drops
                 self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(raw)

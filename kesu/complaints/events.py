@@ -283,7 +283,11 @@ def describe(event: Event, names: Directory | None = None) -> str:
     if kind == "note":
         return str(d.get("text", ""))
     if kind == "attachment_added":
-        return ", ".join(d.get("files", []))
+        text = ", ".join(d.get("files", []))
+        if d.get("refused_files"):
+            refused = _("Not kept: %(reasons)s") % {"reasons": " ".join(d["refused_files"])}
+            text = f"{text} {refused}" if text else refused
+        return text
     if kind == "profile":
         from kesu.customers.models import Profile
 

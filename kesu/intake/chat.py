@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from kesu.complaints import attachments as files
 from kesu.complaints.forms import MAX_TEXT
 from kesu.complaints.models import Attachment, Complaint
-from kesu.complaints.services import files_removed_on_error
+from kesu.complaints.services import attachments_event, files_removed_on_error
 from kesu.customers.contact import normalise_email, normalise_phone
 from kesu.customers.models import ContactKind
 from kesu.errors import InvalidInput, KesuError
@@ -174,6 +174,8 @@ def _receive(source: Source, key: str, message: ChatMessage, now: datetime) -> I
             conversation.save()
             record.save()
     except KesuError as error:
+        # Its files went with the rollback (files_removed_on_error): none is held or awaited.
+        record.held_files, record.pending_media, record.media_due_at = [], [], None
         return rejected(record, error.detail)
     return record
 
@@ -260,10 +262,10 @@ def _judge_and_open(
     record.complaint, record.customer = complaint, complaint.customer
     conversation.complaint, conversation.customer = complaint, complaint.customer
     if context:
-        for earlier in context:
-            for facts in earlier.held_files:
-                # Not in `saved`: on a rollback the file stays held by its own message.
-                files.held(complaint, facts)
+        # Not in `saved`: on a rollback a held file stays held by its own message.
+        taken = [files.held(complaint, facts) for m in context for facts in m.held_files]
+        if taken:
+            attachments_event(complaint, taken, by=None, internal=False, at=at)
         InboundMessage.objects.filter(pk__in=[m.pk for m in context]).update(
             complaint=complaint,
             customer=complaint.customer,

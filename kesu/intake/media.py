@@ -1,14 +1,15 @@
-"""Files customers send to a WeChat official account: photos, voice messages, videos.
+"""Files customers send by chat: photos, voice messages, videos and files, fetched from Tencent.
 
-A push names its file by a media_id. Fetching it inside the push would keep WeChat, which wants
-its answer within 5 s, waiting; so receive_chat records the message with the ids
-(`InboundMessage.pending_media`, `media_due_at`) and wakes the jobs, and
-`fetch_pending_media()` (every few seconds) fetches them with the account's AppSecret (a stable
-access token, intake.wecom.WeChatApi). A file goes onto the message's case with an
-`attachment_added` event, or, when the message has no case, is held with it until a complaint
-reads it as context (intake.chat). A network error is tried again a minute later; Tencent's
-refusal (an id expired after three days, a file over the size limit) is recorded as the reason,
-and so is a file still not fetched when those three days are over.
+A WeChat official account's push, or a WeCom customer-service message, only names its file by a
+media_id. Fetching it there would keep WeChat (which wants the push answered within 5 s)
+waiting, or hold up WeCom's cursor behind a file that will not come; so receive_chat records the
+message with the ids (`InboundMessage.pending_media`, `media_due_at`) and wakes the jobs, and
+`fetch_pending_media()` (every few seconds) fetches them with the source's API Secret (for
+WeChat, a stable access token, intake.wecom.WeChatApi). A file goes onto the message's case with
+an `attachment_added` event or, when the message has no case, is held with it until a complaint
+reads it as context (intake.chat). What may pass (network, a busy system) is tried again a
+minute later; Tencent's refusal (an id expired after three days, a file over the size limit)
+is recorded as the reason, and so is a file still not fetched when those three days are over.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from kesu.complaints.models import Attachment
 from kesu.complaints.services import attachments_event, files_removed_on_error
 from kesu.env import ConfigError, read_secret
 from kesu.intake.chat import ChatFile
-from kesu.intake.models import InboundMessage, Source
-from kesu.intake.wecom import MEDIA_TYPES, MediaNotFetched, WeChatApi, WeComApiError
+from kesu.intake.models import InboundMessage, Source, SourceKind
+from kesu.intake.wecom import MEDIA_TYPES, MediaNotFetched, TencentApi, WeChatApi, WeComApiError
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,20 @@ def fetch_pending_media(*, now: datetime | None = None) -> int:
     """Fetch the files of messages that wait for theirs; the number of messages completed."""
     now = now or timezone.now()
     waiting = InboundMessage.objects.filter(media_due_at__lte=now).order_by("media_due_at")
-    return sum(_complete(pk, now) for pk in list(waiting.values_list("pk", flat=True)[:BATCH]))
+    done = 0
+    for pk in list(waiting.values_list("pk", flat=True)[:BATCH]):
+        try:
+            done += _complete(pk, now)
+        except Exception:  # one message's trouble must not hold up the others behind it
+            log.exception("inbound message %s: fetching its files failed", pk)
+            _later(pk, now)
+    return done
+
+
+def _later(pk: int, now: datetime) -> None:
+    InboundMessage.objects.filter(pk=pk, media_due_at__isnull=False).update(
+        media_due_at=now + RETRY_AFTER
+    )
 
 
 def _complete(pk: int, now: datetime) -> int:
@@ -62,17 +76,16 @@ def _complete(pk: int, now: datetime) -> int:
             return _store(pk, [], [gone % {"why": error}], now)
         # Tencent or the network failed, or the secret is not there yet: a minute later.
         log.warning("inbound message %s: fetching its files failed, trying again: %s", pk, error)
-        InboundMessage.objects.filter(pk=pk, media_due_at__isnull=False).update(
-            media_due_at=now + RETRY_AFTER
-        )
+        _later(pk, now)
         return 0
     return _store(pk, fetched, missing, now)
 
 
-def _api(source: Source | None) -> WeChatApi:
+def _api(source: Source | None) -> TencentApi:
     if source is None or not source.api_secret_env:
-        raise ConfigError("the message's source has no AppSecret configured")
-    return WeChatApi(source, read_secret(source.api_secret_env, ""))
+        raise ConfigError("the message's source has no API Secret configured")
+    kind = WeChatApi if source.kind == SourceKind.WECHAT else TencentApi
+    return kind(source, read_secret(source.api_secret_env, ""))
 
 
 def _store(pk: int, fetched: list[ChatFile], missing: list[str], now: datetime) -> int:

@@ -11,6 +11,7 @@ each page is stored; a failing pull (network, errcode) is logged and the cursor 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import logging
 import urllib.error
@@ -39,6 +40,7 @@ MAX_API_ANSWER = 32 * 1024 * 1024  # a sync_msg page holds up to 1,000 messages
 MAX_PAGES = 20  # pages pulled per run; the next run goes on from the saved cursor
 TOKEN_MARGIN = 300  # forget a cached access token this many seconds before WeCom expires it
 STALE_TOKEN = {40001, 40014, 42001}  # invalid credential / access token, expired access token
+BUSY = {-1, 45009, 45011}  # system busy, call quota reached: try again later
 KF_CUSTOMER = 3  # sync_msg "origin": 3 the WeChat customer, 4 the system, 5 a servicer
 CURSOR_MAX = 200  # Source.cursor's max_length; WeCom's cursors have at most 64 bytes
 
@@ -123,7 +125,7 @@ def sync_kf_messages(source: Source, kf: KfSync, *, secret: str) -> int:
         if not isinstance(messages, list):
             raise WeComApiError("kf/sync_msg: msg_list is not a list")
         for item in messages:
-            message = _kf_message(item, api)
+            message = _kf_message(item)
             if message is not None:
                 receive_chat(source, message)
                 taken += 1
@@ -147,9 +149,10 @@ def sync_kf_messages(source: Source, kf: KfSync, *, secret: str) -> int:
     return taken
 
 
-def _kf_message(item: Any, api: TencentApi) -> ChatMessage | None:
-    """A customer's text, photo, voice, video or file from a sync_msg page, the file fetched
-    from WeCom; None for everything else (events, servicers' messages, other kinds)."""
+def _kf_message(item: Any) -> ChatMessage | None:
+    """A customer's text, photo, voice, video or file from a sync_msg page (a file is fetched
+    afterwards, intake.media, so that no file holds up the cursor); None for everything else
+    (events, servicers' messages, other kinds)."""
     if not isinstance(item, dict) or item.get("origin") != KF_CUSTOMER:
         return None
     msgid, user, kind = item.get("msgid"), item.get("external_userid"), item.get("msgtype")
@@ -157,13 +160,11 @@ def _kf_message(item: Any, api: TencentApi) -> ChatMessage | None:
     body = item.get(kind) if isinstance(kind, str) else None
     if not (msgid and user and isinstance(body, dict)):
         return None
-    content, files, missing = body.get("content") if kind == "text" else "", [], []
-    if kind in MEDIA_TYPES and isinstance(body.get("media_id"), str) and body["media_id"]:
-        fallback = f"{kind}-{msgid}"
-        try:
-            files.append(api.media(body["media_id"], fallback, MEDIA_TYPES[kind]))
-        except MediaNotFetched as error:
-            missing.append(error.said(fallback))
+    content = body.get("content") if kind == "text" else ""
+    media_id = body.get("media_id")
+    pending: tuple[tuple[str, str], ...] = ()
+    if kind in MEDIA_TYPES and isinstance(media_id, str) and media_id:
+        pending = ((str(kind), media_id[:200]),)
     elif not (kind == "text" and isinstance(content, str) and content.strip()):
         return None
     sent = item.get("send_time")
@@ -176,8 +177,7 @@ def _kf_message(item: Any, api: TencentApi) -> ChatMessage | None:
         text=content if isinstance(content, str) else "",
         sent_at=sent_at,
         customer=ChatCustomer(external_id=str(user)),
-        files=tuple(files),
-        missing=tuple(missing),
+        pending=pending,
     )
 
 
@@ -219,10 +219,11 @@ class TencentApi:
         return answer
 
     def media(self, media_id: str, fallback: str, extension: str) -> ChatFile:
-        """A temporary media file (cgi-bin/media/get), with WeCom's name for it if it gives one.
+        """A temporary media file (cgi-bin/media/get), with Tencent's name for it if it gives one.
 
-        WeCom answers an error as JSON instead of the file: MediaNotFetched, as for a file over
-        the attachment limit; a network error is WeComApiError, and the pull is tried again.
+        Tencent answers an error as JSON instead of the file (and a WeChat account's video as
+        JSON with its address): MediaNotFetched for a refusal, as for a file over the size
+        limit; WeComApiError for what may pass (network, a busy system, a quota), to try again.
         """
         path, limit = "cgi-bin/media/get", settings.KESU_MAX_ATTACHMENT_BYTES
         for attempt in (1, 2):
@@ -230,15 +231,22 @@ class TencentApi:
                                             "media_id": media_id})  # fmt: skip
             raw, headers = self._open(path, query, None, limit + 1)
             content_type = headers.get_content_type()
-            error = (
-                _error_answer(raw) if content_type in ("application/json", "text/plain") else None
-            )
-            if error is None:  # the file itself (a customer's .txt is text/plain too)
+            textual = content_type in ("application/json", "text/plain")
+            answer = _json_answer(raw) if textual else None
+            if answer is None:  # the file itself (a customer's .txt is text/plain too)
                 break
-            if error.get("errcode") in STALE_TOKEN and attempt == 1:
-                cache.delete(self.cache_key)
+            if isinstance(answer.get("video_url"), str):
+                raw, headers = self._download(answer["video_url"], limit + 1)
+                content_type = headers.get_content_type()
+                break
+            errcode = answer.get("errcode")
+            if errcode in STALE_TOKEN and attempt == 1:
+                cache.delete(self.cache_key)  # revoked or expired early: a new one, once
                 continue
-            raise MediaNotFetched(f"errcode {error.get('errcode')}: {error.get('errmsg', '')}")
+            said = f"errcode {errcode}: {answer.get('errmsg', '')}"
+            if errcode in BUSY or errcode in STALE_TOKEN:
+                raise WeComApiError(f"{path}: {said}")
+            raise MediaNotFetched(said)
         if len(raw) > limit:
             raise MediaNotFetched(_("larger than %(limit)s") % {"limit": filesizeformat(limit)})
         name = _header_text(headers.get_filename() or "")
@@ -262,13 +270,13 @@ class TencentApi:
             headers={"Content-Type": "application/json; charset=utf-8"} if data else {},
             method="GET" if data is None else "POST",
         )
-        try:
-            with urllib.request.urlopen(request, timeout=API_TIMEOUT) as response:  # noqa: S310
-                return response.read(limit), response.headers
-        except urllib.error.HTTPError as error:
-            raise WeComApiError(f"{path}: HTTP {error.code}") from None
-        except (OSError, ValueError) as error:  # URLError, timeouts, refused connections
-            raise WeComApiError(f"{path}: {getattr(error, 'reason', error)}") from None
+        return _read(request, path, limit)
+
+    def _download(self, url: str, limit: int) -> tuple[bytes, Message]:
+        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+            raise MediaNotFetched(f"video_url {url[:80]!r} is not an http(s) address")
+        request = urllib.request.Request(url)  # noqa: S310 (the scheme is checked above)
+        return _read(request, "video_url", limit)
 
 
 class WeChatApi(TencentApi):
@@ -281,13 +289,32 @@ class WeChatApi(TencentApi):
         return "cgi-bin/stable_token", self._call("cgi-bin/stable_token", "", body)
 
 
-def _error_answer(raw: bytes) -> dict[str, Any] | None:
-    """WeCom's JSON error in place of a file, or None when the body is not one."""
+def _read(request: urllib.request.Request, path: str, limit: int) -> tuple[bytes, Message]:
+    """The answer's body (at most `limit` bytes) and headers; WeComApiError for a network error
+    or for a body shorter than it said it was, which a dropped connection leaves."""
+    try:
+        with urllib.request.urlopen(request, timeout=API_TIMEOUT) as response:  # noqa: S310
+            raw, headers = response.read(limit), response.headers
+    except urllib.error.HTTPError as error:
+        raise WeComApiError(f"{path}: HTTP {error.code}") from None
+    except (OSError, ValueError, http.client.HTTPException) as error:  # refused, timeouts, cut
+        raise WeComApiError(f"{path}: {getattr(error, 'reason', error)!s}") from None
+    promised = str(headers.get("Content-Length") or "")
+    if promised.isdigit() and len(raw) < min(int(promised), limit):
+        raise WeComApiError(f"{path}: {len(raw)} of {promised} bytes arrived")
+    return raw, headers
+
+
+def _json_answer(raw: bytes) -> dict[str, Any] | None:
+    """Tencent's JSON in place of a file (an error, or a video's address), or None when the
+    body is not one."""
     try:
         answer = json.loads(raw)
     except ValueError:
         return None
-    return answer if isinstance(answer, dict) and "errcode" in answer else None
+    if isinstance(answer, dict) and ("errcode" in answer or "video_url" in answer):
+        return answer
+    return None
 
 
 def _header_text(value: str) -> str:

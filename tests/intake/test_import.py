@@ -306,22 +306,27 @@ def test_history_keeps_its_department_and_handler_known_by_code_or_name(people, 
         row(4, "处理中", "售后服务部", "刘离职"),  # an open one may not
         row(5, "处理中", "售后服务部", "王芳"),  # two people: which one?
         row(6, "处理中", "研发部", ""),  # no such department
+        row(7, "处理中", "", "zhao"),  # the department is the handler's only one
+        row(8, "处理中", "质量管理部", "zhao"),  # not one of hers
+        row(9, "处理中", "", "sun"),  # an auditor holds no complaint
     ]
     with translation.override("en"):
         outcome = run(csv_file(rows, header=header), mapping=mapping)
-    assert (outcome.created, outcome.failed) == (3, 3)
+    assert (outcome.created, outcome.failed) == (4, 5)
     reasons = {e["row"]: (e["column"], e["reason"]) for e in outcome.errors}
     inactive = "'刘离职' is not active; an open complaint needs one who can act on it."
     assert reasons[5] == ("处理人", inactive)
     assert reasons[6] == ("处理人", "Several people are called '王芳': give the username.")
     assert reasons[7] == ("承办部门", "No department '研发部'.")
+    assert reasons[9] == ("处理人", "zhao is not a member of quality.")
+    assert reasons[10] == ("处理人", "sun cannot hold complaints (role Auditor).")
     held = {c.description[:4]: (c.department, c.assignee) for c in Complaint.objects.all()}
     after_sales, quality = departments["after_sales"], departments["quality"]
     assert held == {"第1号投": (after_sales, zhao), "第2号投": (after_sales, zhao),
-                    "第3号投": (quality, left)}  # fmt: skip
+                    "第3号投": (quality, left), "第7号投": (after_sales, zhao)}  # fmt: skip
     # The department's own people find the open ones in their queue.
     visible = set(complaints_visible_to(people["li"]).values_list("description", flat=True))
-    assert {d[:4] for d in visible} == {"第1号投", "第2号投"}
+    assert {d[:4] for d in visible} == {"第1号投", "第2号投", "第7号投"}
 
 
 def test_reference_numbers_share_the_live_counter(receive_public) -> None:

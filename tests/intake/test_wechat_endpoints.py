@@ -415,49 +415,58 @@ def test_photos_and_voices_join_the_case_and_what_cannot_be_kept_is_said(wecom, 
         assert is_success(wecom_push(kf_event()))
         with translation.override("en"):  # the reasons are written in the job's language
             assert pull_wecom_messages() == 8
+            assert fake.media_requests == []  # files come after: none holds up the cursor
+            assert fetch_pending_media() == 7
+    wecom.refresh_from_db()
+    assert wecom.cursor == "c1"
     complaint = Complaint.objects.get()
     kept = {a.original_name: a for a in complaint.attachments.all()}
-    # The photo sent before the words was held with its message, then read as the context.
+    # The photo sent before the words was read as the complaint's context, its file with it.
     assert set(kept) == {"early.jpg", "screen.jpg", "voice-m3.amr", "订单.txt"}
     assert (
         kept["screen.jpg"].file.read() == JPEG and kept["voice-m3.amr"].content_type == "audio/amr"
     )
-    assert kept["early.jpg"].file.read() == JPEG
     records = {m.external_id: m for m in InboundMessage.objects.all()}
-    assert records["m0"].complaint == complaint and records["m0"].held_files == []
+    assert records["m0"].complaint == complaint
     assert records["m0"].text == records["m2"].text == "(files only)"
     assert all(records[m].outcome == Outcome.JOINED for m in ("m2", "m3", "m4", "m5", "m6"))
     assert "image-m4 could not be fetched (errcode 40007" in records["m4"].reason
     assert "larger than" in records["m5"].reason
     assert "tool.exe" in records["m6"].reason and ".exe" in records["m6"].reason
+    added = {e.data["message_id"]: e for e in complaint.events.filter(kind="attachment_added")}
+    assert added["m2"].data["files"] == ["screen.jpg"] and added["m2"].actor is None
     with translation.override("en"):
-        lines = [describe(e) for e in complaint.events.filter(kind="customer_message")
-                 .order_by("pk")]  # fmt: skip
-    assert lines[0] == "(files only) Files: screen.jpg."
-    assert lines[2].startswith("(files only) Not kept: image-m4 could not be fetched (errcode")
-    assert len(lines) == 6
+        assert describe(added["m4"]).startswith("Not kept: image-m4 could not be fetched (errcode")
+    assert len(added) == 7
 
 
-def test_a_file_wecom_cannot_serve_now_is_fetched_on_the_next_pull(wecom):
+def test_a_file_wecom_cannot_serve_now_is_fetched_a_minute_later(wecom):
     with FakeWeCom(corp_id=CORP_ID, secret=KF_SECRET) as fake:
         Source.objects.filter(pk=wecom.pk).update(api_base=fake.url)
-        fake.media = {"p1": (JPEG, "image/jpeg", "screen.jpg")}
+        fake.media = {"p1": (JPEG, "image/jpeg", "screen.jpg"),
+                      "p2": (JPEG, "image/jpeg", "cut.jpg")}  # fmt: skip
         fake.media_down = {"p1"}
+        fake.media_cut = {"p2"}  # the connection drops halfway
         fake.pages[""] = {
             "next_cursor": "c1",
-            "msg_list": [kf_text("m1", "wmLiu", COMPLAINT), kf_media("m2", "wmLiu", "image", "p1")],
-        }
+            "msg_list": [kf_text("m1", "wmLiu", COMPLAINT), kf_media("m2", "wmLiu", "image", "p1"),
+                         kf_media("m3", "wmLiu", "image", "p2")],
+        }  # fmt: skip
         assert is_success(wecom_push(kf_event()))
         pull_wecom_messages()
         wecom.refresh_from_db()
-        assert wecom.cursor == "" and not Complaint.objects.get().attachments.exists()
+        assert wecom.cursor == "c1"  # the messages are in; their files follow
+        assert fetch_pending_media() == 0
+        complaint = Complaint.objects.get()
+        assert not complaint.attachments.exists()
         fake.media_down.clear()
-        assert is_success(wecom_push(kf_event()))
-        pull_wecom_messages()
-    wecom.refresh_from_db()
-    assert wecom.cursor == "c1"
-    assert [a.original_name for a in Complaint.objects.get().attachments.all()] == ["screen.jpg"]
-    assert InboundMessage.objects.count() == 2  # the complaint itself was not taken twice
+        fake.media_cut.clear()
+        later = timezone.now() + timedelta(minutes=2)
+        assert fetch_pending_media(now=later) == 2
+    names = sorted(a.original_name for a in complaint.attachments.all())
+    assert names == ["cut.jpg", "screen.jpg"]
+    assert complaint.attachments.get(original_name="cut.jpg").file.read() == JPEG
+    assert InboundMessage.objects.count() == 3
 
 
 def media_xml(kind: str, media_id: str, msg_id: str, *, user: str = OPENID, extra: str = ""):
@@ -508,6 +517,25 @@ def test_an_official_accounts_photos_and_voices_are_fetched_onto_the_case(accoun
                                                      ["voice-5004.amr"]]  # fmt: skip
     assert "errcode 40007" in added.last().data["refused_files"][0]
     assert fetch_pending_media() == 0  # nothing twice
+
+
+def test_a_video_comes_from_the_address_wechat_gives_and_a_busy_tencent_is_asked_again(account):
+    mp4 = b"\x00\x00\x00\x18ftypmp42" + bytes(40)
+    account.media["stored-video"] = (mp4, "video/mp4", "")
+    account.video_urls = {"vd1": "/video/stored-video"}
+    account.media_busy = {"p1"}
+    reply(push(text_xml(COMPLAINT, "5002")))
+    reply(push(media_xml("video", "vd1", "5006")))
+    reply(push(media_xml("image", "p1", "5007")))
+    assert fetch_pending_media() == 1  # the video; the photo waits for a less busy Tencent
+    complaint = Complaint.objects.get()
+    video = complaint.attachments.get()
+    assert (video.original_name, video.content_type, video.file.read()) == (
+        "video-5006.mp4", "video/mp4", mp4,
+    )  # fmt: skip
+    account.media_busy.clear()
+    assert fetch_pending_media(now=timezone.now() + timedelta(minutes=2)) == 1
+    assert complaint.attachments.count() == 2
 
 
 def test_a_photo_fetched_before_the_complaint_waits_with_its_message(account):

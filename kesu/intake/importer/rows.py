@@ -18,8 +18,8 @@ from django.db import connection
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from kesu.accounts.models import Department, Store, User
-from kesu.complaints.forms import MAX_TEXT
+from kesu.accounts.models import Department, Role, Store, User
+from kesu.complaints.forms import MAX_TEXT, OPERATING_ROLES
 from kesu.complaints.models import Channel, Grade, Priority, State
 from kesu.customers.contact import national_digits
 from kesu.customers.models import Tier
@@ -138,6 +138,16 @@ class _Reader:
                 self.people[key] = None if key in self.people else (pk, active)
         for pk, username, active in User.objects.values_list("pk", "username", "is_active"):
             self.people[username.lower()] = (pk, active)
+        # What the assign action checks (complaints.forms.AssignForm): who may hold a case, and
+        # in which departments.
+        self.roles = dict(User.objects.values_list("pk", "role"))
+        self.names = dict(User.objects.values_list("pk", "username"))
+        self.members: dict[int, set[int]] = {}
+        for user_id, department_id in User.departments.through.objects.values_list(
+            "user_id", "department_id"
+        ):
+            self.members.setdefault(user_id, set()).add(department_id)
+        self.department_names = dict(Department.objects.values_list("pk", "code"))
         self.codes = {
             "channel": {**_choices(Channel), **ALIASES["channel"]},
             "state": {**_choices(State), **ALIASES["state"]},
@@ -201,6 +211,8 @@ class _Reader:
                 fail("store", _("No store %(code)s.") % {"code": repr(store_name)})
         department_id = self._holder("department", raw, state, fail)
         assignee_id = self._holder("assignee", raw, state, fail)
+        if assignee_id is not None:
+            department_id = self._placed(department_id, assignee_id, state, fail)
         submission = {name: raw[name] for name in PARSED if raw.get(name) not in (None, "")}
         try:
             incoming = parse_incoming(submission, staff=True)
@@ -225,6 +237,28 @@ class _Reader:
             department_id=department_id,
             assignee_id=assignee_id,
         )
+
+    def _placed(
+        self, department_id: int | None, assignee_id: int, state: str, fail: Callable[..., None]
+    ) -> int | None:
+        """An open complaint's holder must be able to act on it where it is, as when assigned;
+        history may show people since moved. A department not given is the holder's only one."""
+        own = self.members.get(assignee_id, set())
+        if department_id is None and len(own) == 1:
+            department_id = next(iter(own))
+        if state in (State.RESOLVED, State.CLOSED):
+            return department_id
+        user = self.names[assignee_id]
+        if self.roles[assignee_id] not in OPERATING_ROLES:
+            fail("assignee", _("%(user)s cannot hold complaints (role %(role)s).")
+                 % {"user": user, "role": Role(self.roles[assignee_id]).label})  # fmt: skip
+        elif department_id is None:
+            fail("department", _("%(user)s belongs to several departments or none: name the "
+                                 "department.") % {"user": user})  # fmt: skip
+        elif self.roles[assignee_id] != Role.ADMIN and department_id not in own:
+            fail("assignee", _("%(user)s is not a member of %(department)s.")
+                 % {"user": user, "department": self.department_names[department_id]})  # fmt: skip
+        return department_id
 
     def _holder(
         self, name: str, raw: dict[str, Any], state: str, fail: Callable[[str, str], None]

@@ -10,6 +10,12 @@ def tencent_default_as_empty(apps, schema_editor):
     ).update(api_base="")
 
 
+def empty_as_wecom_default(apps, schema_editor):
+    """Backwards: the old code needs an address on every source, WeCom's by default."""
+    Source = apps.get_model("intake", "Source")
+    Source.objects.filter(api_base="").update(api_base="https://qyapi.weixin.qq.com")
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("complaints", "0006_sla_policy"),
@@ -44,7 +50,7 @@ class Migration(migrations.Migration):
                 verbose_name="API address",
             ),
         ),
-        migrations.RunPython(tencent_default_as_empty, migrations.RunPython.noop),
+        migrations.RunPython(tencent_default_as_empty, empty_as_wecom_default),
         migrations.AddField(
             model_name="inboundmessage",
             name="media_due_at",
