@@ -123,31 +123,32 @@ class _Reader:
         # Departments by code or name, people by username or display name (one that two
         # people share is kept out: such a row must give the username): (id, active).
         self.departments: dict[str, tuple[int, bool]] = {}
+        self.department_names: dict[int, str] = {}
         for pk, code, name_zh, name_en, active in Department.objects.values_list(
             "pk", "code", "name_zh", "name_en", "is_active"
         ):
+            self.department_names[pk] = code
             for key in (name_en, name_zh, code):
                 if key:
                     self.departments[key.lower()] = (pk, active)
+        # With what the assign action checks (complaints.forms.AssignForm): who may hold a
+        # case, and in which departments.
+        users = list(User.objects.values_list("pk", "username", "display_name", "is_active",
+                                              "role"))  # fmt: skip
         self.people: dict[str, tuple[int, bool] | None] = {}
-        for pk, username, display_name, active in User.objects.values_list(
-            "pk", "username", "display_name", "is_active"
-        ):
+        for pk, username, display_name, active, _role in users:
             key = display_name.strip().lower()
             if key and key != username.lower():
                 self.people[key] = None if key in self.people else (pk, active)
-        for pk, username, active in User.objects.values_list("pk", "username", "is_active"):
+        for pk, username, _display, active, _role in users:  # a username wins over a name
             self.people[username.lower()] = (pk, active)
-        # What the assign action checks (complaints.forms.AssignForm): who may hold a case, and
-        # in which departments.
-        self.roles = dict(User.objects.values_list("pk", "role"))
-        self.names = dict(User.objects.values_list("pk", "username"))
+        self.roles = {pk: role for pk, _u, _n, _a, role in users}
+        self.names = {pk: username for pk, username, _n, _a, _r in users}
         self.members: dict[int, set[int]] = {}
         for user_id, department_id in User.departments.through.objects.values_list(
             "user_id", "department_id"
         ):
             self.members.setdefault(user_id, set()).add(department_id)
-        self.department_names = dict(Department.objects.values_list("pk", "code"))
         self.codes = {
             "channel": {**_choices(Channel), **ALIASES["channel"]},
             "state": {**_choices(State), **ALIASES["state"]},
