@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import sys
 import time
 from pathlib import Path
@@ -52,18 +53,23 @@ SETS = [
 ]
 
 
-def evaluate(name: str, drop: tuple[str, ...], folds: int) -> dict[str, Any]:
+def evaluate(name: str, drop: tuple[str, ...], folds: int, errors: int = 0) -> dict[str, Any]:
     texts, labels, skipped = read_labelled_csv(SHARED / name / "dev.csv", drop_labels=drop)
     y = np.asarray(labels)
     language = classifier.detect_language(texts)
     f1s, accuracies = [], []
+    guesses = np.empty(len(y), dtype=object)
     splitter = StratifiedKFold(folds, shuffle=True, random_state=0)
     for number, (train, test) in enumerate(splitter.split(texts, y), start=1):
         model = classifier.fit([texts[i] for i in train], y[train].tolist(), language)
         predicted = model.predict([texts[i] for i in test])
+        guesses[test] = predicted
         f1s.append(f1_score(y[test], predicted, average="macro"))
         accuracies.append(accuracy_score(y[test], predicted))
         print(f"  {name} fold {number}: macro-F1 {f1s[-1]:.4f}", file=sys.stderr, flush=True)
+    if errors:
+        show_errors(texts, y, guesses, errors)
+        return {}
     started = time.perf_counter()
     model = classifier.fit(texts, labels, language)
     train_seconds = time.perf_counter() - started
@@ -97,10 +103,23 @@ def evaluate(name: str, drop: tuple[str, ...], folds: int) -> dict[str, Any]:
     }
 
 
+def show_errors(texts: list[str], truth: np.ndarray, guesses: np.ndarray, count: int) -> None:
+    """A fixed random sample (seed 1) of the out-of-fold errors, to read by hand."""
+    wrong = [i for i in range(len(truth)) if guesses[i] != truth[i]]
+    print(f"{len(wrong)} of {len(truth)} texts guessed wrong out of fold; {count} of them:")
+    random.seed(1)
+    for i in random.sample(wrong, min(count, len(wrong))):
+        print(f"{truth[i]} -> {guesses[i]} | {texts[i][:80]}".replace("\n", " "))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--sets", nargs="*", default=[s[0] for s in SETS])
+    parser.add_argument(
+        "--errors", type=int, default=0, metavar="N",
+        help="print N random out-of-fold errors per set instead of the figures",
+    )  # fmt: skip
     args = parser.parse_args()
     if not SHARED.is_dir():
         print(f"{SHARED} is absent: no text sets to evaluate on; nothing done.")
@@ -112,10 +131,14 @@ def main() -> None:
         if not (SHARED / name / "dev.csv").exists():
             print(f"{name}: no dev.csv in {SHARED / name}; skipped.")
             continue
-        row = evaluate(name, drop, args.folds)
+        row = evaluate(name, drop, args.folds, args.errors)
+        if args.errors:
+            continue
         row.update(reference=reference, aim=aim)
         rows.append(row)
         print(json.dumps(row, ensure_ascii=False), flush=True)
+    if args.errors:
+        return
     report = {"machine": machine(), "when": time.strftime("%Y-%m-%d %H:%M:%S"),
               "folds": args.folds, "sets": rows}  # fmt: skip
     RESULTS.mkdir(parents=True, exist_ok=True)
