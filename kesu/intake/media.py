@@ -1,15 +1,16 @@
 """Files customers send by chat: photos, voice messages, videos and files, fetched from Tencent.
 
-A WeChat official account's push, or a WeCom customer-service message, only names its file by a
-media_id. Fetching it there would keep WeChat (which wants the push answered within 5 s)
-waiting, or hold up WeCom's cursor behind a file that will not come; so receive_chat records the
-message with the ids (`InboundMessage.pending_media`, `media_due_at`) and wakes the jobs, and
-`fetch_pending_media()` (every few seconds) fetches them with the source's API Secret (for
-WeChat, a stable access token, intake.wecom.WeChatApi). A file goes onto the message's case with
-an `attachment_added` event or, when the message has no case, is held with it until a complaint
-reads it as context (intake.chat). What may pass (network, a busy system) is tried again a
-minute later; Tencent's refusal (an id expired after three days, a file over the size limit)
-is recorded as the reason, and so is a file still not fetched when those three days are over.
+A WeChat official account's or a WeCom app's push, or a WeCom customer-service message, only
+names its file by a media_id. Fetching it there would keep WeChat (which wants the push
+answered within 5 s) waiting, or hold up WeCom's cursor behind a file that will not come; so
+receive_chat records the message with the ids (`InboundMessage.pending_media`, `media_due_at`)
+and wakes the jobs, and `fetch_pending_media()` (every few seconds) fetches them with the
+source's API Secret (for WeChat, a stable access token, intake.wecom.WeChatApi). A file goes
+onto the message's case with an `attachment_added` event or, when the message has no case, is
+held with it until a complaint reads it as context (intake.chat). What may pass (network, a
+busy system) is tried again a minute later; Tencent's refusal (an id expired after three days,
+a file over the size limit) is recorded as the reason, and so is a file still not fetched when
+those three days are over.
 """
 
 from __future__ import annotations

@@ -134,9 +134,9 @@ class Source(models.Model):
         max_length=100,
         blank=True,
         help_text=_(
-            "WeCom customer service: the Secret used to fetch its messages and files. WeChat "
-            "official account: the AppSecret, used to fetch the photos, voice messages and "
-            "videos customers send."
+            "WeCom customer service: the Secret used to fetch its messages and files. WeCom "
+            "app: the app's Secret, used to fetch the photos, voice messages and videos sent "
+            "to it. WeChat official account: the AppSecret, used for the same."
         ),
     )
     api_base = models.URLField(

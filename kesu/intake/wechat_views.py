@@ -248,13 +248,9 @@ def _chat_message(source: Source, push: PushMessage) -> ChatMessage:
     media_id = push.fields.get("MediaId", "")[:200]
     text = push.content
     pending: tuple[tuple[str, str], ...] = ()
-    if (
-        source.kind == SourceKind.WECHAT
-        and source.api_secret_env
-        and media_id
-        and push.msg_type in MEDIA_TYPES
-    ):
-        # The file itself is fetched by a job (intake.media); a photo's PicUrl is not needed.
+    if source.api_secret_env and media_id and push.msg_type in MEDIA_TYPES:
+        # The file itself is fetched by a job (intake.media), with the official account's
+        # AppSecret or the WeCom app's Secret; a photo's PicUrl is not needed.
         pending = ((push.msg_type, media_id),)
         text = "" if push.msg_type == "image" else push.content
     return ChatMessage(

@@ -332,6 +332,33 @@ def test_a_wecom_app_message_is_taken_like_a_wechat_one(wecom):
     assert InboundMessage.objects.get().sender == "zhangsan"
 
 
+def test_a_wecom_apps_photos_and_videos_are_fetched_with_its_secret(wecom):
+    with FakeWeCom(corp_id=CORP_ID, secret=KF_SECRET) as fake:
+        Source.objects.filter(pk=wecom.pk).update(api_base=fake.url)
+        fake.media = {"p1": (JPEG, "image/jpeg", "meter.jpg"),
+                      "v1": (b"\x00\x00\x00\x18ftypmp42" + bytes(40), "video/mp4", "")}  # fmt: skip
+        wecom_push(text_xml(COMPLAINT, "4001", user="zhangsan", to=CORP_ID))
+        answer = unseal(wecom_push(media_xml("image", "p1", "4002", user="zhangsan", to=CORP_ID)),
+                        CORP_ID)  # fmt: skip
+        complaint = Complaint.objects.get()
+        assert complaint.reference in answer["Content"]  # "added to your complaint"
+        wecom_push(media_xml("video", "v1", "4003", user="zhangsan", to=CORP_ID))
+        assert not complaint.attachments.exists()  # nothing fetched inside the pushes
+        assert fetch_pending_media() == 2
+        assert fake.token_requests == 1
+    kept = {a.original_name: a.content_type for a in complaint.attachments.all()}
+    assert kept == {"meter.jpg": "image/jpeg", "video-4003.mp4": "video/mp4"}
+    assert InboundMessage.objects.get(external_id="4002").text == "（仅附件）"  # not the link
+
+
+def test_without_a_secret_a_wecom_apps_photo_is_kept_as_its_link(wecom):
+    Source.objects.filter(pk=wecom.pk).update(api_secret_env="")
+    wecom_push(text_xml(COMPLAINT, "4001", user="zhangsan", to=CORP_ID))
+    wecom_push(media_xml("image", "p1", "4002", user="zhangsan", to=CORP_ID))
+    assert InboundMessage.objects.get(external_id="4002").text == "http://mmbiz.qpic.cn/x"
+    assert not InboundMessage.objects.filter(media_due_at__isnull=False).exists()
+
+
 def test_customer_service_messages_are_pulled_page_by_page(wecom):
     with FakeWeCom(corp_id=CORP_ID, secret=KF_SECRET) as fake:
         Source.objects.filter(pk=wecom.pk).update(api_base=fake.url)
@@ -469,9 +496,11 @@ def test_a_file_wecom_cannot_serve_now_is_fetched_a_minute_later(wecom):
     assert InboundMessage.objects.count() == 3
 
 
-def media_xml(kind: str, media_id: str, msg_id: str, *, user: str = OPENID, extra: str = ""):
+def media_xml(
+    kind: str, media_id: str, msg_id: str, *, user: str = OPENID, to: str = "gh_kesu", extra=""
+):
     return (
-        f"<xml><ToUserName><![CDATA[gh_kesu]]></ToUserName>"
+        f"<xml><ToUserName><![CDATA[{to}]]></ToUserName>"
         f"<FromUserName><![CDATA[{user}]]></FromUserName><CreateTime>{now()}</CreateTime>"
         f"<MsgType><![CDATA[{kind}]]></MsgType><PicUrl><![CDATA[http://mmbiz.qpic.cn/x]]>"
         f"</PicUrl><MediaId><![CDATA[{media_id}]]></MediaId><MsgId>{msg_id}</MsgId>{extra}</xml>"
