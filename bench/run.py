@@ -196,6 +196,8 @@ READS = [
     ("API search: 发霉 (rare)", "api", "/api/complaints?q=发霉"),
     ("API search: credit card (English)", "api", "/api/complaints?q=credit%20card"),
     ("API search: phone number", "api", "/api/complaints?q=13900001234"),
+    ("performance page: 30 days, a manager", "page", "/work/reports/performance/"),
+    ("API performance: 30 days, all (admin)", "api", "/api/reports/performance?days=30"),
 ]
 
 
@@ -216,6 +218,8 @@ def reads(server: Server, auth: dict[str, str], count: int) -> list[dict[str, An
         total = None
         if kind == "api" and single.bodies:
             total = json.loads(single.bodies[-1]).get("total")
+            if isinstance(total, dict):  # the performance report: its complaints
+                total = total.get("received")
         rows.append({"read": label, "path": path, "matches": total,
                      "one_client": single.summary(), "four_clients": four.summary()})  # fmt: skip
         print(f"  {label:<45} p50 {single.percentile(50):6.1f} ms  p95 "

@@ -20,7 +20,7 @@ import json
 import os
 import random
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +51,7 @@ from kesu.complaints.models import (  # noqa: E402
 from kesu.customers.models import ContactKind, Customer, CustomerContact  # noqa: E402
 from kesu.search.models import SearchDocument  # noqa: E402
 from kesu.search.tokens import document_tokens  # noqa: E402
+from kesu.sla.models import Clock, Target  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 DEPARTMENTS = ["customer_service", "after_sales", "quality", "logistics", "store_ops", "finance"]
@@ -132,6 +133,7 @@ def complaints(total: int, seed: int = 1) -> dict[str, object]:
             state = rng.choice(states) if department else State.RECEIVED
             text = rng.choice(corpus)
             due = deadlines.initial(received)
+            done = _milestones(rng, received, state)
             rows.append(Complaint(
                 reference=f"KS-{day:%Y%m%d}-{counters[day]:06d}",
                 tracking_token_hash="0" * 64,
@@ -146,6 +148,7 @@ def complaints(total: int, seed: int = 1) -> dict[str, object]:
                 department=department,
                 assignee=rng.choice(handlers[department.pk]) if department else None,
                 received_at=received,
+                **done,
                 ack_due=due.ack_due,
                 first_contact_due=due.first_contact_due,
                 resolve_due=due.resolve_due,
@@ -157,6 +160,9 @@ def complaints(total: int, seed: int = 1) -> dict[str, object]:
                        data={"channel": c.channel}, customer_visible=True) for c in saved],
                 batch_size=BATCH,
             )  # fmt: skip
+            Clock.objects.bulk_create(
+                [clock for c in saved for clock in _clocks(c)], batch_size=BATCH
+            )
             SearchDocument.objects.bulk_create(
                 [SearchDocument(complaint=c, tokens=" ".join(document_tokens(
                     f"{c.reference} {c.subject} {c.description} {c.customer.name} "
@@ -169,6 +175,38 @@ def complaints(total: int, seed: int = 1) -> dict[str, object]:
         for day, last in counters.items():
             ReferenceCounter.objects.update_or_create(day=day, defaults={"last": last})
     return {"complaints": Complaint.objects.count(), "texts": source}
+
+
+def _milestones(rng: random.Random, received: datetime, state: str) -> dict[str, datetime]:
+    """When a complaint in `state` was acknowledged, first contacted and resolved: mostly in
+    time, some late, as the performance report reads them."""
+    done: dict[str, datetime] = {}
+    if state != State.RECEIVED:
+        done["acknowledged_at"] = received + timedelta(minutes=rng.expovariate(1 / 60))
+        done["first_contact_at"] = received + timedelta(hours=rng.expovariate(1 / 12))
+    if state in (State.RESOLVED, State.CLOSED):
+        done["resolved_at"] = received + timedelta(days=rng.expovariate(1 / 6))
+    if state == State.CLOSED:
+        done["closed_at"] = done["resolved_at"] + timedelta(days=rng.uniform(0, 7))
+    return done
+
+
+CLOCKS = [  # target, allowed, the complaint's field that stops it
+    (Target.ACKNOWLEDGE, "2h", timedelta(hours=2), "acknowledged_at"),
+    (Target.FIRST_CONTACT, "24h", timedelta(hours=24), "first_contact_at"),
+    (Target.RESOLVE, "15d", timedelta(days=15), "resolved_at"),
+]
+
+
+def _clocks(complaint: Complaint) -> list[Clock]:
+    """The standard policy's three clocks (calendar time here), stopped when their step was."""
+    clocks = []
+    for target, allowed, span, stopped_by in CLOCKS:
+        due = complaint.received_at + span
+        clocks.append(Clock(complaint=complaint, target=target, allowed=allowed,
+                            started_at=complaint.received_at, warn_at=due - span / 5, due_at=due,
+                            stopped_at=getattr(complaint, stopped_by)))  # fmt: skip
+    return clocks
 
 
 def classifier() -> dict[str, object]:

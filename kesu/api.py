@@ -22,6 +22,7 @@ from kesu.errors import KesuError, RateLimited
 from kesu.intake.api import router as intake_router
 from kesu.intake.channel_api import router as channel_router
 from kesu.replies.api import router as replies_router
+from kesu.reports.api import router as reports_router
 from kesu.triage.api import router as triage_router
 
 api = NinjaAPI(
@@ -110,3 +111,4 @@ api.add_router("/intake", channel_router)
 api.add_router("/", complaints_router)
 api.add_router("/", triage_router)
 api.add_router("/", replies_router)
+api.add_router("/", reports_router)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "kesu.knowledge",
     "kesu.notify",
     "kesu.replies",
+    "kesu.reports",
     "kesu.search",
     "kesu.sla",
     "kesu.surveys",

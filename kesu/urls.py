@@ -25,5 +25,6 @@ urlpatterns = [
     path("work/customers/", include("kesu.customers.urls")),
     path("work/", include("kesu.replies.urls")),
     path("", include("kesu.surveys.urls")),
+    path("", include("kesu.reports.urls")),
     path("", include("kesu.intake.urls")),
 ]
