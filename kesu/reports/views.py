@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -30,33 +31,79 @@ def performance(request: HttpRequest) -> HttpResponse:
     report = selectors.performance(user, days=period)
     if request.GET.get("format") == "csv":
         return _csv(report)
+    if request.GET.get("format") == "xlsx":
+        return _xlsx(report)
     context = {"report": report, "days": period, "periods": PERIODS}
     return render(request, "reports/performance.html", context)
 
 
-def _csv(report: selectors.Performance) -> HttpResponse:
-    """One line per department, handler and store, in the page's language, for a spreadsheet."""
+def _filename(report: selectors.Performance, extension: str) -> str:
     stamp = timezone.localtime(report.until).strftime("%Y%m%d")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="kesu-performance-{report.days}d-{stamp}.csv"'
-    )
-    response.write("\ufeff")  # so that Excel reads the Chinese as UTF-8
-    writer = csv.writer(response)
-    columns = _columns()
-    writer.writerow([_("Group"), pgettext("report", "Name"), *(t for t, _k in columns)])
-    groups: list[tuple[str, list[selectors.Row]]] = [
+    return f'attachment; filename="kesu-performance-{report.days}d-{stamp}.{extension}"'
+
+
+def _groups(report: selectors.Performance) -> list[tuple[str, list[selectors.Row]]]:
+    return [
         (_("All"), [report.total]),
         (_("Department"), report.departments),
         (_("Handler"), report.handlers),
         (_("Store"), report.stores),
     ]
-    for group, rows in groups:
-        for row in rows:
-            values = row.as_dict()
-            writer.writerow(
-                [group, row.label or _("All"), *(_cell(values[k]) for _t, k in columns)]
-            )
+
+
+def _lines(rows: list[selectors.Row]) -> list[list[Any]]:
+    columns = _columns()
+    return [
+        [row.label or _("All"), *(_cell(row.as_dict()[key]) for _title, key in columns)]
+        for row in rows
+    ]
+
+
+def _csv(report: selectors.Performance) -> HttpResponse:
+    """One line per department, handler and store, in the page's language, for a spreadsheet."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = _filename(report, "csv")
+    response.write("\ufeff")  # so that Excel reads the Chinese as UTF-8
+    writer = csv.writer(response)
+    titles = [title for title, _key in _columns()]
+    writer.writerow([_("Group"), pgettext("report", "Name"), *titles])
+    for group, rows in _groups(report):
+        writer.writerows([group, *line] for line in _lines(rows))
+    return response
+
+
+def _xlsx(report: selectors.Performance) -> HttpResponse:
+    """An Excel workbook: a sheet for each grouping and one for the causes."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    titles = [title for title, _key in _columns()]
+    period = _("Complaints received from %(since)s to %(until)s") % {
+        "since": timezone.localtime(report.since).strftime("%Y-%m-%d %H:%M"),
+        "until": timezone.localtime(report.until).strftime("%Y-%m-%d %H:%M"),
+    }
+    for group, rows in _groups(report):
+        sheet = book.create_sheet(group)
+        sheet.append([period])
+        sheet.append([pgettext("report", "Name"), *titles])
+        for line in _lines(rows):
+            sheet.append(line)
+    sheet = book.create_sheet(_("Causes"))
+    sheet.append([period])
+    sheet.append([_("Category"), _("Received"), _("Period before"), _("Change (%)"),
+                  _("Rising"), _("Ours (%)"), _("Escalated outside")])  # fmt: skip
+    for cause in report.causes:
+        c = cause.as_dict()
+        sheet.append([c["name"], c["received"], c["previous_period"], _cell(c["change_pct"]),
+                      _("yes") if c["rising"] else "", _cell(c["ours_pct"]),
+                      c["escalated_outside"]])  # fmt: skip
+    content = io.BytesIO()
+    book.save(content)
+    response = HttpResponse(
+        content.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = _filename(report, "xlsx")
     return response
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from kesu.complaints.models import Complaint
 from kesu.complaints.workflow import perform
@@ -123,6 +124,14 @@ def test_the_page_csv_and_who_may_see_them(client, cases, people):
     assert download["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
     assert len(rows[0]) == 14 and rows[1][2] == "2"  # li sees the two left in after-sales
+    workbook = client.get("/work/reports/performance/?days=7&format=xlsx")
+    assert workbook["Content-Disposition"].endswith('.xlsx"')
+    book = load_workbook(io.BytesIO(workbook.content), read_only=True)
+    assert book.sheetnames == ["全部", "部门", "处理人", "门店", "投诉原因"]
+    lines = list(book["部门"].values)
+    assert lines[0][0].endswith("收到的投诉")  # the period: "2026-… 至 2026-… 收到的投诉"
+    assert lines[1][:3] == ("名称", "已接收", "未结案")
+    assert lines[2][:3] == ("售后服务部", 2, 0)  # both closed: one resolved, one invalid
     client.logout()
     client.login(username="wang", password=PASSWORD)
     assert client.get("/work/reports/performance/").status_code == 404
