@@ -120,6 +120,7 @@ def test_the_page_csv_and_who_may_see_them(client, cases, people):
     assert page.status_code == 200
     html = page.content.decode()
     assert "售后服务部" in html and "赵敏" in html and "物流配送部" not in html
+    assert 'href="/work/reports/satisfaction/?days=7"' in html
     download = client.get("/work/reports/performance/?days=7&format=csv")
     assert download["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
