@@ -54,6 +54,7 @@ class PerformanceOut(Schema):
     departments: list[RowOut]
     handlers: list[RowOut]
     stores: list[RowOut]
+    channels: list[RowOut]
     causes: list[CauseOut]
 
 
@@ -61,7 +62,7 @@ class PerformanceOut(Schema):
     "/reports/performance",
     auth=BearerAuth(),
     response={200: PerformanceOut, 403: ErrorOut, 422: ErrorOut},
-    summary="KPIs per department, handler and store, and the causes (managers, experts, "
+    summary="KPIs per department, handler, store and channel, and the causes (managers, experts, "
     "admins, auditors)",
     openapi_extra={
         "parameters": [
@@ -100,5 +101,6 @@ def performance(request: HttpRequest) -> dict[str, Any]:
         "departments": [r.as_dict() for r in report.departments],
         "handlers": [r.as_dict() for r in report.handlers],
         "stores": [r.as_dict() for r in report.stores],
+        "channels": [r.as_dict() for r in report.channels],
         "causes": [c.as_dict() for c in report.causes],
     }

@@ -1,4 +1,4 @@
-"""Performance: KPIs per department, handler and store, and the causes behind the complaints.
+"""Performance: KPIs per department, handler, store and channel, and the causes behind them.
 
 DOMAIN §6 asks for reply timeliness, resolution time, SLA compliance, reopen rate and
 responsible escalations per department and person, and complaint trends; L11 for periodic
@@ -12,7 +12,7 @@ is not judged yet, nor one that a closing made moot (a complaint closed as inval
 contacted the customer has no first contact to judge; its resolution deadline counts).
 *Overdue* is an open complaint with a clock running past its deadline now. Complaints count
 under their department, their handler and their store as they are now, like the satisfaction
-report.
+report, and under the channel they came by.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kesu.accounts.models import Department, Store, User
-from kesu.complaints.models import OPEN_STATES, Closure, Event, Responsibility
+from kesu.complaints.models import OPEN_STATES, Channel, Closure, Event, Responsibility
 from kesu.complaints.selectors import complaints_visible_to
 from kesu.sla.models import Clock, Target
 from kesu.triage.selectors import taxonomy
@@ -189,6 +189,7 @@ class Performance:
     departments: list[Row]
     handlers: list[Row]
     stores: list[Row]
+    channels: list[Row]
     causes: list[Cause]
     rising_from: int = RISING_FROM
     rising_by: float = RISING_BY
@@ -200,6 +201,7 @@ class _Complaint:
     department_id: int | None
     assignee_id: int | None
     store_id: int | None
+    channel: str
     category: str
     state: str
     closure: str
@@ -210,7 +212,7 @@ class _Complaint:
 
 
 _FIELDS = [
-    "pk", "department_id", "assignee_id", "store_id", "category", "state", "closure",
+    "pk", "department_id", "assignee_id", "store_id", "channel", "category", "state", "closure",
     "to_resolve", "reopens", "transfers", "responsibility",
 ]  # fmt: skip
 
@@ -236,8 +238,14 @@ def performance(user: User, *, days: int = 30, now: datetime | None = None) -> P
     departments: dict[int | None, Row] = {}
     handlers: dict[int | None, Row] = {}
     stores: dict[int, Row] = {}
+    channels: dict[str, Row] = {}
     for c in complaints:
-        rows = [total, _row(departments, c.department_id), _row(handlers, c.assignee_id)]
+        rows = [
+            total,
+            _row(departments, c.department_id),
+            _row(handlers, c.assignee_id),
+            _row(channels, c.channel),
+        ]
         if c.store_id is not None:
             rows.append(_row(stores, c.store_id))
         for row in rows:
@@ -245,6 +253,8 @@ def performance(user: User, *, days: int = 30, now: datetime | None = None) -> P
     _name(departments, Department.objects.in_bulk(_keys(departments)), _("Unassigned"))
     _name(handlers, User.objects.in_bulk(_keys(handlers)), _("Unassigned"))
     _name(stores, Store.objects.in_bulk(list(stores)), "")
+    for code, row in channels.items():
+        row.key, row.label = code, str(Channel(code).label) if code in Channel.values else code
     return Performance(
         since=since,
         until=until,
@@ -253,6 +263,7 @@ def performance(user: User, *, days: int = 30, now: datetime | None = None) -> P
         departments=_ordered(departments.values()),
         handlers=_ordered(handlers.values()),
         stores=_ordered(stores.values()),
+        channels=_ordered(channels.values()),
         causes=_causes(complaints, escalated, visible, since, until),
     )
 
@@ -320,7 +331,7 @@ def _count(
             tally.missed += 1
 
 
-def _row(rows: dict[Any, Row], key: int | None) -> Row:
+def _row(rows: dict[Any, Row], key: Any) -> Row:
     row = rows.get(key)
     if row is None:
         row = rows[key] = Row("", "")

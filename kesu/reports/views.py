@@ -48,6 +48,7 @@ def _groups(report: selectors.Performance) -> list[tuple[str, list[selectors.Row
         (_("Department"), report.departments),
         (_("Handler"), report.handlers),
         (_("Store"), report.stores),
+        (_("Channel"), report.channels),
     ]
 
 
@@ -60,7 +61,7 @@ def _lines(rows: list[selectors.Row]) -> list[list[Any]]:
 
 
 def _csv(report: selectors.Performance) -> HttpResponse:
-    """One line per department, handler and store, in the page's language, for a spreadsheet."""
+    """One line per department, handler, store and channel, in the page's language."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = _filename(report, "csv")
     response.write("\ufeff")  # so that Excel reads the Chinese as UTF-8

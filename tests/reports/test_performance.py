@@ -81,6 +81,7 @@ def test_deadlines_met_and_missed_resolution_time_and_escalations(cases, people)
     assert by_handler["zhao"].received == 2 and by_handler["zhang"].received == 1
     assert by_handler[""].label == "Unassigned"  # the escalated one lost its handler in transfer
     assert [(r.key, r.received) for r in report.stores] == [("bj-chaoyang", 2)]
+    assert [(r.key, r.label, r.received) for r in report.channels] == [("web", "Web form", 4)]
 
 
 def test_overdue_means_past_a_deadline_now(cases, people):
@@ -128,7 +129,7 @@ def test_the_page_csv_and_who_may_see_them(client, cases, people):
     workbook = client.get("/work/reports/performance/?days=7&format=xlsx")
     assert workbook["Content-Disposition"].endswith('.xlsx"')
     book = load_workbook(io.BytesIO(workbook.content), read_only=True)
-    assert book.sheetnames == ["全部", "部门", "处理人", "门店", "投诉原因"]
+    assert book.sheetnames == ["全部", "部门", "处理人", "门店", "渠道", "投诉原因"]
     lines = list(book["部门"].values)
     assert lines[0][0].endswith("收到的投诉")  # the period: "2026-… 至 2026-… 收到的投诉"
     assert lines[1][:3] == ("名称", "已接收", "未结案")
