@@ -15,4 +15,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kesu.settings")
 
 app = Celery("kesu")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["kesu.notify", "kesu.sla", "kesu.surveys", "kesu.intake"])
+app.autodiscover_tasks(["kesu.notify", "kesu.sla", "kesu.surveys", "kesu.intake", "kesu.triage"])

@@ -41,12 +41,15 @@ def jobs() -> list[Job]:
     from kesu.notify.jobs import dispatch
     from kesu.sla.jobs import sweep
     from kesu.surveys.jobs import follow_up
+    from kesu.triage.jobs import rescore_risks
 
     return [
         Job("notify.dispatch", dispatch, 0),
         # Warnings, breaches, the chain and alert time-outs: seconds late at most.
         Job("sla.sweep", sweep, 10),
         Job("surveys.follow_up", follow_up, 60),
+        # E3: the escalation risk of complaints a deadline passed (and of those never scored).
+        Job("triage.rescore_risks", rescore_risks, 60),
         Job("intake.poll_mailboxes", poll_mailboxes, settings.KESU_MAIL_EVERY),
         # WeCom customer service: what pushes announced (woken by them), and a safety net.
         Job("intake.pull_wecom_messages", pull_wecom_messages, 5),

@@ -124,6 +124,7 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch": {"task": "kesu.notify.dispatch", "schedule": env_int("KESU_DISPATCH_EVERY", 2)},
     "sweep": {"task": "kesu.sla.sweep", "schedule": env_int("KESU_SWEEP_EVERY", 10)},
     "follow-up": {"task": "kesu.surveys.follow_up", "schedule": 60.0},
+    "escalation-risk": {"task": "kesu.triage.rescore_risks", "schedule": 60.0},
     "purge-keys": {"task": "kesu.intake.purge_idempotency_keys", "schedule": 3600.0},
     "imports": {"task": "kesu.intake.run_imports", "schedule": 10.0},
     "wecom": {"task": "kesu.intake.pull_wecom_messages", "schedule": 5.0},

@@ -24,6 +24,7 @@ from kesu.complaints.workflow import Action, allowed_actions, perform, rule_for
 from kesu.customers.contact import mask_email, mask_phone
 from kesu.errors import FieldError, InvalidInput, NotFound
 from kesu.intake.services import fingerprint, parse_incoming, receive_once
+from kesu.triage import risk
 from kesu.triage.explain import headline, reason_text
 
 router = Router(tags=["complaints"])
@@ -61,6 +62,8 @@ class ComplaintSummaryOut(Schema):
     alert_level: int = Field(
         description="An open risk alert's level (3 experts, 4 executives); 0: none."
     )
+    risk_level: str = Field(description="Escalation risk (E3): low, medium or high")
+    risk_score: int = Field(description="Escalation risk score, 0–100")
     department: str | None
     assignee: str | None
     store: str | None
@@ -95,6 +98,8 @@ class TriageOut(Schema):
     category_confirmed: bool
     headline: str
     reasons: list[dict[str, Any]]
+    risk_headline: str
+    risk_reasons: list[dict[str, Any]]
 
 
 class ClockOut(Schema):
@@ -237,6 +242,8 @@ def summary(c: Complaint, *, now: datetime | None = None, masked: bool = True) -
         "escalation_level": c.escalation_level,
         "flags": c.flags.split(),
         "needs_review": c.needs_review,
+        "risk_level": c.risk_level,
+        "risk_score": c.risk_score,
         "ack_due": c.ack_due,
         "first_contact_due": c.first_contact_due,
         "resolve_due": c.resolve_due,
@@ -330,6 +337,8 @@ def detail(c: Complaint) -> dict[str, Any]:
                 "headline": headline(c.grade, c.triage_reasons or []),
                 # Each reason's codes as stored, with the sentence in the request's language.
                 "reasons": [{**r, "text": reason_text(r)} for r in c.triage_reasons or []],
+                "risk_headline": risk.headline(c),
+                "risk_reasons": [{**r, "text": risk.reason_text(r)} for r in c.risk_reasons or []],
             },
         }
     )

@@ -24,6 +24,7 @@ from kesu.complaints.models import (
     Priority,
     RemedyType,
     Responsibility,
+    RiskLevel,
     State,
 )
 from kesu.lists import series
@@ -114,6 +115,7 @@ def kind_label(kind: str) -> str:
         "sla_escalation": _("Escalation chain"),
         "risk_alert": _("Risk alert"),
         "risk_alert_acknowledged": _("Risk alert acknowledged"),
+        "escalation_risk": _("Escalation risk"),
         "reply": _("Reply to the customer"),
         "profile": _("Customer profile"),
         "survey_answered": _("Satisfaction survey answered"),
@@ -197,7 +199,22 @@ FIELD_LABELS = {
 
 def describe(event: Event, names: Directory | None = None) -> str:
     """One line for staff: what happened, with the details that matter."""
-    names = names or Directory()
+    text = _describe(event, names or Directory())
+    change = (event.data or {}).get("risk")
+    if event.kind != "escalation_risk" and isinstance(change, dict):
+        text = f"{text} {_risk_change(change)}".strip()
+    return text
+
+
+def _risk_change(d: dict[str, Any]) -> str:
+    return _("Escalation risk %(from)s → %(to)s (score %(score)s).") % {
+        "from": _label(RiskLevel, d.get("from")),
+        "to": _label(RiskLevel, d.get("to")),
+        "score": d.get("score", "?"),
+    }
+
+
+def _describe(event: Event, names: Directory) -> str:
     d = event.data or {}
     kind = event.kind
     if kind == "received":
@@ -217,6 +234,8 @@ def describe(event: Event, names: Directory | None = None) -> str:
                 "targets": series(_target(t) for t in d["overdue"])
             }
         return text
+    if kind == "escalation_risk":
+        return _risk_change(d)
     if kind == "contact":
         reached = _("reached") if d.get("reached") else _("not reached")
         method = _(CONTACT_METHODS.get(d.get("method", ""), "Other"))

@@ -23,6 +23,7 @@ from kesu.complaints.models import (
     Priority,
     RemedyType,
     Responsibility,
+    RiskLevel,
     State,
 )
 
@@ -416,6 +417,7 @@ class QueueFilterForm(forms.Form):
     priority = _choice(Priority.choices, _("Priority"), required=False)
     channel = _choice(Channel.choices, _("Channel"), required=False)
     flag = _choice(Flag.choices, _("Risk flag"), required=False)
+    risk = _choice(RiskLevel.choices, _("Escalation risk"), required=False)
     department = forms.ModelChoiceField(
         queryset=Department.objects.all(),
         to_field_name="code",

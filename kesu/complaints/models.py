@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_stubs_ext import StrOrPromise
 
 from kesu.accounts.models import Department, Store
@@ -106,6 +107,14 @@ class Emotion(models.TextChoices):
     UPSET = "upset", _("Upset")
     ANGRY = "angry", _("Angry")
     THREATENING = "threatening", _("Threatening")
+
+
+class RiskLevel(models.TextChoices):
+    """How likely the customer is to take the complaint outside (DOMAIN E3; kesu.triage.risk)."""
+
+    LOW = "low", pgettext_lazy("escalation risk", "Low")
+    MEDIUM = "medium", pgettext_lazy("escalation risk", "Medium")
+    HIGH = "high", pgettext_lazy("escalation risk", "High")
 
 
 class Flag(models.TextChoices):
@@ -233,6 +242,14 @@ class Complaint(models.Model):
     needs_review = models.BooleanField(_("needs review"), default=False)
     # A person chose or confirmed the category: the complaint is a training label.
     category_confirmed = models.BooleanField(_("category confirmed"), default=False)
+    # The escalation risk (E3, kesu.triage.risk): scored at intake and again whenever the case
+    # moves, with its reasons (codes and numbers, rendered when shown).
+    risk_score = models.PositiveSmallIntegerField(_("escalation risk score"), default=0)
+    risk_level = models.CharField(
+        _("escalation risk"), max_length=8, choices=RiskLevel.choices, default=RiskLevel.LOW
+    )
+    risk_reasons = models.JSONField(_("escalation risk reasons"), default=list, blank=True)
+    risk_scored_at = models.DateTimeField(_("escalation risk scored"), null=True, blank=True)
 
     # Workflow.
     state = models.CharField(

@@ -170,6 +170,8 @@ def filter_queue(user: User, filters: dict[str, Any]) -> QuerySet[Complaint]:
     for name in ("grade", "priority", "channel"):
         if filters.get(name):
             qs = qs.filter(**{name: filters[name]})
+    if filters.get("risk"):
+        qs = qs.filter(risk_level=filters["risk"])
     if filters.get("flag"):
         # Flags are space-separated codes, none a part of another.
         qs = qs.filter(flags__contains=filters["flag"])

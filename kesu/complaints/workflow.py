@@ -57,6 +57,7 @@ from kesu.errors import FieldError, Forbidden, InvalidInput, NotAllowed, NotFoun
 from kesu.notify import services as notify
 from kesu.scheduler import wake_after_commit
 from kesu.sla import services as clocks
+from kesu.triage import risk
 
 
 class Action(StrEnum):
@@ -774,6 +775,11 @@ def _perform(
         change.data.update(moved.data)
         if action == Action.EXTEND:
             change.data["resolve_due"] = locked.resolve_due.isoformat()
+        # E3: the escalation risk follows the case (kesu.triage.risk).
+        risk_change = risk.change_of(locked, risk.rescore(locked, now))
+        change.fields.update(risk.FIELDS)
+        if risk_change:
+            change.data["risk"] = risk_change  # still one Event per action
         locked.save(update_fields=[*sorted(change.fields), "updated_at"])
         event = Event.objects.create(
             complaint=locked,
@@ -785,6 +791,7 @@ def _perform(
             data=change.data,
             customer_visible=visible,
         )
+        risk.tell(locked, risk_change, now)
         link = None
         if action == Action.RESOLVE and notify_customer:
             # L8: the "resolved" message carries the satisfaction survey's link.

@@ -54,6 +54,7 @@ from kesu.notify import services as outbox
 from kesu.scheduler import wake_after_commit
 from kesu.search.services import index_complaint
 from kesu.sla import services as clocks
+from kesu.triage import risk
 from kesu.triage import services as triage
 from kesu.triage.duplicates import same_grievance
 from kesu.triage.engine import Facts, Prediction
@@ -474,15 +475,16 @@ def _receive(
                 return Received(complaint=repeat, tracking_token="", created=False)
             record_complaint(customer=customer, at=now)
         a = incoming.assessment
+        earlier = (
+            triage.earlier_complaints(customer.pk, now) if _may_have_earlier(customer, now) else ()
+        )
         # Triage before the row exists, so that it is written once with its assessment.
         reading = triage.read(
             Facts(
                 text=_text(incoming),
                 amount=incoming.amount,
                 tier=customer.tier,
-                earlier=triage.earlier_complaints(customer.pk, now)
-                if _may_have_earlier(customer, now)
-                else (),
+                earlier=earlier,
                 at=now,
                 nature=a.nature,
                 category=a.category,
@@ -512,6 +514,7 @@ def _receive(
             created_by=actor,
             received_at=now,
         ))  # fmt: skip
+        risk.at_intake(complaint, customer.pk, len(earlier), now)  # E3: before the row is written
         clocks.start_clocks(complaint, customer, now=now, batch=batch)
         batch.add(Event(
             complaint=complaint,

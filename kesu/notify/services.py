@@ -119,7 +119,7 @@ def retry(messages: QuerySet[OutboxMessage]) -> int:
 
 STAFF_KINDS = (
     "sla_warning", "sla_breach", "sla_escalation", "risk_alert", "survey_unsatisfied", "callback",
-    "customer_wrote",
+    "customer_wrote", "escalation_risk",
 )  # fmt: skip
 
 
@@ -136,7 +136,8 @@ def staff_text(kind: str, complaint: Complaint, data: dict[str, Any]) -> tuple[s
     due = _local(data.get("due"))
     facts = {"ref": complaint.reference, "target": target, "due": due,
              "level": data.get("level", ""), "channel": _channel(data.get("channel")),
-             "flags": field_value("flags", " ".join(data.get("flags", [])))}  # fmt: skip
+             "flags": field_value("flags", " ".join(data.get("flags", []))),
+             "score": data.get("score", "")}  # fmt: skip
     title = {
         "sla_warning": _("%(ref)s: %(target)s due at %(due)s"),
         "sla_breach": _("%(ref)s: %(target)s overdue since %(due)s"),
@@ -145,6 +146,7 @@ def staff_text(kind: str, complaint: Complaint, data: dict[str, Any]) -> tuple[s
         "survey_unsatisfied": _("%(ref)s reopened: the customer is not satisfied"),
         "callback": _("Call back about %(ref)s by %(due)s (no answer to the survey)"),
         "customer_wrote": _("%(ref)s: the customer wrote again (%(channel)s)"),
+        "escalation_risk": _("%(ref)s: high risk of escalation (score %(score)s)"),
     }[kind] % facts
     lines = [complaint.subject, case_url(complaint)]
     if data.get("reassigned_to"):

@@ -10,6 +10,7 @@ from django.utils.translation import pgettext
 from kesu.complaints.events import FIELD_LABELS, field_value
 from kesu.complaints.models import Complaint, Emotion, Flag
 from kesu.lists import series
+from kesu.triage import risk
 from kesu.triage.selectors import taxonomy
 
 
@@ -148,4 +149,5 @@ def triage_view(complaint: Complaint) -> dict[str, Any]:
         "emotion": complaint.get_emotion_display(),
         "headline": headline(complaint.grade, reasons),
         "reasons": [reason_text(r) for r in reasons],
+        "risk_reasons": [risk.reason_text(r) for r in complaint.risk_reasons or []],
     }
