@@ -149,5 +149,5 @@ def triage_view(complaint: Complaint) -> dict[str, Any]:
         "emotion": complaint.get_emotion_display(),
         "headline": headline(complaint.grade, reasons),
         "reasons": [reason_text(r) for r in reasons],
-        "risk_reasons": [risk.reason_text(r) for r in complaint.risk_reasons or []],
+        "risk_text": _separator().join(risk.reason_text(r) for r in complaint.risk_reasons or []),
     }

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from kesu.accounts.models import Role, User
 from kesu.complaints.models import (
@@ -334,14 +334,17 @@ def reason_text(reason: dict[str, Any]) -> str:
         "angry": _("angry"),
         "threatening": _("threatening"),
     }
-    text = str(texts.get(code, code))
-    return f"{text} (+{reason.get('points', 0)})"
+    return _("%(reason)s (+%(points)s)") % {
+        "reason": texts.get(code, code),
+        "points": reason.get("points", 0),
+    }
 
 
 def headline(complaint: Complaint) -> str:
     """'High (75): remedy rejected (+25); …' in the active language."""
     level = str(RiskLevel(complaint.risk_level).label)
-    reasons = "; ".join(reason_text(r) for r in complaint.risk_reasons or [])
+    between = pgettext("between reasons", "; ")
+    reasons = between.join(reason_text(r) for r in complaint.risk_reasons or [])
     if not reasons:
         return _("%(level)s (%(score)s)") % {"level": level, "score": complaint.risk_score}
     return _("%(level)s (%(score)s): %(reasons)s") % {
