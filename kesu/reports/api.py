@@ -24,6 +24,7 @@ class RowOut(Schema):
     received: int
     open: int
     overdue: int
+    high_risk_open: int
     resolved: int
     invalid: int
     acknowledged_on_time_pct: float | None

@@ -38,7 +38,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kesu.accounts.models import Department, Store, User
-from kesu.complaints.models import OPEN_STATES, Channel, Closure, Event, Responsibility
+from kesu.complaints.models import (
+    OPEN_STATES,
+    Channel,
+    Closure,
+    Event,
+    Responsibility,
+    RiskLevel,
+)
 from kesu.complaints.selectors import complaints_visible_to
 from kesu.sla.models import Clock, Target
 from kesu.triage.selectors import taxonomy
@@ -71,6 +78,7 @@ class Row:
     received: int = 0
     open: int = 0
     overdue: int = 0  # open and past a deadline now
+    high_risk: int = 0  # open with a high escalation risk (kesu.triage.risk)
     resolved: int = 0
     invalid: int = 0
     reopened: int = 0
@@ -130,6 +138,7 @@ class Row:
             "received": self.received,
             "open": self.open,
             "overdue": self.overdue,
+            "high_risk_open": self.high_risk,
             "resolved": self.resolved,
             "invalid": self.invalid,
             "acknowledged_on_time_pct": rounded(self.acknowledged_on_time),
@@ -209,11 +218,12 @@ class _Complaint:
     reopens: int
     transfers: int
     responsibility: str
+    risk_level: str
 
 
 _FIELDS = [
     "pk", "department_id", "assignee_id", "store_id", "channel", "category", "state", "closure",
-    "to_resolve", "reopens", "transfers", "responsibility",
+    "to_resolve", "reopens", "transfers", "responsibility", "risk_level",
 ]  # fmt: skip
 
 
@@ -316,6 +326,7 @@ def _count(
     is_open = c.state in OPEN_STATES
     row.open += is_open
     row.overdue += is_open and late
+    row.high_risk += is_open and c.risk_level == RiskLevel.HIGH
     row.invalid += c.closure == Closure.INVALID
     row.transferred += c.transfers > 0
     row.escalated += escalated

@@ -113,6 +113,7 @@ def _columns() -> list[tuple[str, str]]:
         (_("Received"), "received"),
         (_("Open"), "open"),
         (_("Overdue"), "overdue"),
+        (_("High escalation risk"), "high_risk_open"),
         (_("Resolved"), "resolved"),
         (_("Closed as invalid"), "invalid"),
         (_("Acknowledged on time (%)"), "acknowledged_on_time_pct"),

@@ -65,6 +65,7 @@ def test_deadlines_met_and_missed_resolution_time_and_escalations(cases, people)
     total = report.total
     assert (total.received, total.resolved, total.invalid, total.escalated) == (4, 1, 1, 1)
     assert total.open == total.overdue == 2  # the late and the escalated one: never contacted
+    assert total.high_risk == 1  # the escalated one: level 3
     assert (total.deadlines["acknowledge"].met, total.deadlines["acknowledge"].missed) == (3, 1)
     assert total.acknowledged_on_time == 75
     # The invalid one's first contact is moot: it was closed before anyone called.
@@ -125,7 +126,7 @@ def test_the_page_csv_and_who_may_see_them(client, cases, people):
     download = client.get("/work/reports/performance/?days=7&format=csv")
     assert download["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
-    assert len(rows[0]) == 14 and rows[1][2] == "2"  # li sees the two left in after-sales
+    assert len(rows[0]) == 15 and rows[1][2] == "2"  # li sees the two left in after-sales
     workbook = client.get("/work/reports/performance/?days=7&format=xlsx")
     assert workbook["Content-Disposition"].endswith('.xlsx"')
     book = load_workbook(io.BytesIO(workbook.content), read_only=True)
