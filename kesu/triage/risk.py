@@ -295,9 +295,11 @@ def rescore_overdue(*, now: datetime | None = None) -> int:
                 .select_related("customer")
                 .get(pk=pk)
             )
+            first = complaint.risk_scored_at is None
             before = rescore(complaint, now)
             complaint.save(update_fields=[*FIELDS, "updated_at"])
-            record_change(complaint, before, trigger="deadline", now=now)
+            if not first:  # a first score (an older complaint) is no rise: nobody is paged
+                record_change(complaint, before, trigger="deadline", now=now)
         done += 1
     return done
 

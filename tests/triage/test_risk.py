@@ -100,14 +100,17 @@ def test_the_job_scores_again_when_a_deadline_passes(in_department) -> None:
     assert not Notification.objects.filter(kind="escalation_risk").exists()  # medium: no one
 
 
-def test_complaints_never_scored_are_scored_by_the_job(make_complaint) -> None:
-    complaint = make_complaint(description=THREAT)
+def test_complaints_never_scored_are_scored_by_the_job(in_department) -> None:
+    complaint = in_department(description=THREAT)
     Complaint.objects.filter(pk=complaint.pk).update(
         risk_scored_at=None, risk_score=0, risk_level="low", risk_reasons=[]
     )  # as after the migration, for complaints from before it
     assert rescore_risks() == 1
     complaint.refresh_from_db()
-    assert complaint.risk_level != "low" and complaint.risk_scored_at is not None
+    assert complaint.risk_level == "high" and complaint.risk_scored_at is not None
+    # Scored for the first time, not risen: no event, nobody told (an upgrade would page all).
+    assert not Event.objects.filter(complaint=complaint, kind="escalation_risk").exists()
+    assert not Notification.objects.filter(kind="escalation_risk").exists()
 
 
 def test_what_the_customer_writes_again_can_raise_it(receive_public) -> None:
