@@ -62,8 +62,10 @@ class ComplaintSummaryOut(Schema):
     alert_level: int = Field(
         description="An open risk alert's level (3 experts, 4 executives); 0: none."
     )
-    risk_level: str = Field(description="Escalation risk (E3): low, medium or high")
-    risk_score: int = Field(description="Escalation risk score, 0–100")
+    risk_level: str | None = Field(
+        description="Escalation risk (E3): low, medium or high; null if never scored"
+    )
+    risk_score: int | None = Field(description="Escalation risk score, 0–100")
     department: str | None
     assignee: str | None
     store: str | None
@@ -242,8 +244,8 @@ def summary(c: Complaint, *, now: datetime | None = None, masked: bool = True) -
         "escalation_level": c.escalation_level,
         "flags": c.flags.split(),
         "needs_review": c.needs_review,
-        "risk_level": c.risk_level,
-        "risk_score": c.risk_score,
+        "risk_level": c.risk_level if c.risk_scored_at else None,
+        "risk_score": c.risk_score if c.risk_scored_at else None,
         "ack_due": c.ack_due,
         "first_contact_due": c.first_contact_due,
         "resolve_due": c.resolve_due,
@@ -337,7 +339,7 @@ def detail(c: Complaint) -> dict[str, Any]:
                 "headline": headline(c.grade, c.triage_reasons or []),
                 # Each reason's codes as stored, with the sentence in the request's language.
                 "reasons": [{**r, "text": reason_text(r)} for r in c.triage_reasons or []],
-                "risk_headline": risk.headline(c),
+                "risk_headline": risk.headline(c) if c.risk_scored_at else "",
                 "risk_reasons": [{**r, "text": risk.reason_text(r)} for r in c.risk_reasons or []],
             },
         }

@@ -202,7 +202,7 @@ def describe(event: Event, names: Directory | None = None) -> str:
     text = _describe(event, names or Directory())
     change = (event.data or {}).get("risk")
     if event.kind != "escalation_risk" and isinstance(change, dict):
-        text = f"{text} {_risk_change(change)}".strip()
+        text = _("%(what)s %(risk)s") % {"what": text, "risk": _risk_change(change)}
     return text
 
 

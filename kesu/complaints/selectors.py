@@ -171,7 +171,7 @@ def filter_queue(user: User, filters: dict[str, Any]) -> QuerySet[Complaint]:
         if filters.get(name):
             qs = qs.filter(**{name: filters[name]})
     if filters.get("risk"):
-        qs = qs.filter(risk_level=filters["risk"])
+        qs = qs.filter(risk_level=filters["risk"], risk_scored_at__isnull=False)
     if filters.get("flag"):
         # Flags are space-separated codes, none a part of another.
         qs = qs.filter(flags__contains=filters["flag"])

@@ -791,7 +791,10 @@ def _perform(
             data=change.data,
             customer_visible=visible,
         )
-        risk.tell(locked, risk_change, now)
+        if risk_change:
+            risk.tell(locked, risk_change, now)
+        elif action in (Action.ASSIGN, Action.TRANSFER):
+            risk.tell_placed(locked, now)  # a case high from intake, now with people to tell
         link = None
         if action == Action.RESOLVE and notify_customer:
             # L8: the "resolved" message carries the satisfaction survey's link.

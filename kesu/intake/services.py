@@ -783,8 +783,10 @@ def _add_message(
     # A higher grade or a new risk signal may bring a stricter policy: deadlines follow.
     moved = clocks.after_action(locked, "triaged", from_state=locked.state,
                                 customer_visible=False, data={}, now=now)  # fmt: skip
-    if moved.fields:
-        locked.save(update_fields=[*moved.fields, "updated_at"])
+    # E3: what the customer wrote, and the deadlines it moved, may change the escalation risk.
+    risk_before = risk.rescore(locked, now)
+    locked.save(update_fields=[*moved.fields, *risk.FIELDS, "updated_at"])
+    risk.record_change(locked, risk_before, trigger="customer_message", now=now)
     clocks.raise_alert(locked, locked.flags.split(), cause="customer_message", now=now)
     if locked.assignee is not None:
         # The person on the case hears at once that the customer wrote (any channel).

@@ -86,7 +86,7 @@ def performance(request: HttpRequest) -> dict[str, Any]:
         FieldError(name, _("Unknown parameter.")) for name in sorted(set(request.GET) - {"days"})
     ]
     raw = request.GET.get("days", "30")
-    if not (raw.isdigit() and 1 <= int(raw) <= MAX_DAYS):
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3 and 1 <= int(raw) <= MAX_DAYS):
         errors.insert(
             0,
             FieldError("days", _("A whole number of days from 1 to %(max)s.") % {"max": MAX_DAYS}),

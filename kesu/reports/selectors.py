@@ -8,8 +8,9 @@ duplicates left out), their SLA clocks and their `escalate` events.
 
 A deadline counts as *met* when its clock stopped by its due time, as *missed* when it stopped
 later, was breached, or is still running past it. A clock paused while the customer is awaited
-is not judged yet, nor one that a closing made moot (a complaint closed as invalid before anyone
-contacted the customer has no first contact to judge; its resolution deadline counts).
+is not judged yet unless it was already breached, nor one that stopped in time before its step
+happened (a complaint closed as invalid, or resolved, before anyone recorded an acknowledgement
+or a first contact has none to judge; its resolution deadline counts).
 *Overdue* is an open complaint with a clock running past its deadline now. Complaints count
 under their department, their handler and their store as they are now, like the satisfaction
 report, and under the channel they came by.
@@ -80,6 +81,7 @@ class Row:
     overdue: int = 0  # open and past a deadline now
     high_risk: int = 0  # open with a high escalation risk (kesu.triage.risk)
     resolved: int = 0
+    resolved_once: int = 0  # resolved at least once, reopened since or not
     invalid: int = 0
     reopened: int = 0
     transferred: int = 0
@@ -103,7 +105,8 @@ class Row:
 
     @property
     def reopen_rate(self) -> float | None:
-        return 100 * self.reopened / self.resolved if self.resolved else None
+        """Reopened ÷ resolved at least once (a reopened case is open again, not resolved)."""
+        return 100 * self.reopened / self.resolved_once if self.resolved_once else None
 
     @property
     def transfer_rate(self) -> float | None:
@@ -292,7 +295,8 @@ def _deadlines(clocks: Any, now: datetime) -> tuple[dict[int, dict[str, bool]], 
         target=Target.FIRST_CONTACT, complaint__first_contact_at__isnull=True
     )
     verdict = Case(
-        When(running & (Q(due_at__lt=now) | Q(breached_at__isnull=False)), then=RUNNING_LATE),
+        # Breached and then extended (or given a later policy) is missed, but not late now.
+        When(running & Q(due_at__lt=now), then=RUNNING_LATE),
         When(Q(breached_at__isnull=False) | Q(stopped_at__gt=F("due_at")), then=MISSED),
         When(Q(stopped_at__isnull=False) & ~moot, then=MET),
         default=0,  # paused, not yet due, or made moot (closed as invalid before any contact)
@@ -330,9 +334,10 @@ def _count(
     row.invalid += c.closure == Closure.INVALID
     row.transferred += c.transfers > 0
     row.escalated += escalated
+    row.reopened += c.reopens > 0
+    row.resolved_once += c.to_resolve is not None or c.reopens > 0
     if c.to_resolve is not None:
         row.resolved += 1
-        row.reopened += c.reopens > 0
         row.hours.append(c.to_resolve.total_seconds() / 3600)
     for target, met in deadlines.items():
         tally = row.deadlines[target]

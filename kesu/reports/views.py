@@ -27,7 +27,7 @@ def performance(request: HttpRequest) -> HttpResponse:
     if user.role not in REPORT_ROLES:
         raise Http404(_("Only managers, experts, administrators and auditors see this report."))
     days = request.GET.get("days", "30")
-    period = int(days) if days.isdigit() and 1 <= int(days) <= 366 else 30
+    period = int(days) if days.isascii() and days.isdigit() and 1 <= int(days) <= 366 else 30
     report = selectors.performance(user, days=period)
     if request.GET.get("format") == "csv":
         return _csv(report)
@@ -54,10 +54,21 @@ def _groups(report: selectors.Performance) -> list[tuple[str, list[selectors.Row
 
 def _lines(rows: list[selectors.Row]) -> list[list[Any]]:
     columns = _columns()
-    return [
-        [row.label or _("All"), *(_cell(row.as_dict()[key]) for _title, key in columns)]
-        for row in rows
-    ]
+    lines = []
+    for row in rows:
+        values = row.as_dict()
+        lines.append([_text(row.label or _("All")), *(_cell(values[key]) for _t, key in columns)])
+    return lines
+
+
+_FORMULA = ("=", "+", "-", "@")
+_CONTROL = dict.fromkeys(range(32))
+
+
+def _text(value: str) -> str:
+    """A name as a spreadsheet shows it: never a formula, no control characters."""
+    value = value.translate(_CONTROL)
+    return f"'{value}" if value.startswith(_FORMULA) else value
 
 
 def _csv(report: selectors.Performance) -> HttpResponse:
@@ -95,7 +106,7 @@ def _xlsx(report: selectors.Performance) -> HttpResponse:
                   _("Rising"), _("Ours (%)"), _("Escalated outside")])  # fmt: skip
     for cause in report.causes:
         c = cause.as_dict()
-        sheet.append([c["name"], c["received"], c["previous_period"], _cell(c["change_pct"]),
+        sheet.append([_text(c["name"]), c["received"], c["previous_period"], _cell(c["change_pct"]),
                       _("yes") if c["rising"] else "", _cell(c["ours_pct"]),
                       c["escalated_outside"]])  # fmt: skip
     content = io.BytesIO()

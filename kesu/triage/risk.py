@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +32,7 @@ from kesu.accounts.models import Role, User
 from kesu.complaints.models import (
     OPEN_STATE_LIST,
     OPEN_STATES,
+    Closure,
     Complaint,
     Emotion,
     Event,
@@ -79,7 +80,7 @@ class Facts:
     tier: str
     profile: str
     earlier: int  # the customer's other complaints received in the 90 days before this one
-    escalated_before: int  # the customer's other complaints raised to level 2 or 3
+    escalated_before: int  # the customer's other complaints (not duplicates) raised to level 2+
     transfers: int = 0
     rejections: int = 0
     reopens: int = 0
@@ -157,20 +158,26 @@ def history(customer_id: int, received_at: datetime, exclude: int | None) -> tup
     others = Complaint.objects.filter(customer_id=customer_id)
     if exclude is not None:
         others = others.exclude(pk=exclude)
+    # Complaining again counts, merged or not (as in triage); a merged duplicate's escalation
+    # is the same grievance's, already on the case it joined.
     counts = others.aggregate(
         earlier=Count(
             "pk", filter=Q(received_at__gte=received_at - HISTORY, received_at__lt=received_at)
         ),
-        escalated=Count("pk", filter=Q(escalation_level__gte=THREATENS)),
+        escalated=Count(
+            "pk", filter=Q(escalation_level__gte=THREATENS) & ~Q(closure=Closure.DUPLICATE)
+        ),
     )
     return int(counts["earlier"] or 0), int(counts["escalated"] or 0)
 
 
 def escalated_before(customer_id: int) -> int:
     """The customer's complaints raised to level 2 or 3 (for intake, which knows the rest)."""
-    return Complaint.objects.filter(
-        customer_id=customer_id, escalation_level__gte=THREATENS
-    ).count()
+    return (
+        Complaint.objects.filter(customer_id=customer_id, escalation_level__gte=THREATENS)
+        .exclude(closure=Closure.DUPLICATE)
+        .count()
+    )
 
 
 def at_intake(complaint: Complaint, customer_id: int | None, earlier: int, now: datetime) -> None:
@@ -264,6 +271,14 @@ def tell(complaint: Complaint, change: dict[str, Any] | None, now: datetime) -> 
                      now=now)  # fmt: skip
 
 
+def tell_placed(complaint: Complaint, now: datetime) -> None:
+    """A high-risk case given to a department or person: they hear of its risk (a case high
+    from intake has had nobody to tell)."""
+    if complaint.risk_level == RiskLevel.HIGH and complaint.risk_scored_at is not None:
+        tell(complaint, {"from": RiskLevel.HIGH, "to": RiskLevel.HIGH,
+                         "score": complaint.risk_score}, now)  # fmt: skip
+
+
 def record_change(complaint: Complaint, before: str, *, trigger: str, now: datetime) -> None:
     """A change of level that no other event carries: its own `escalation_risk` event."""
     change = change_of(complaint, before)
@@ -287,14 +302,19 @@ def rescore_overdue(*, now: datetime | None = None) -> int:
         | Q(first_contact_at__isnull=True, first_contact_due__lt=now,
             risk_scored_at__lt=F("first_contact_due"))
     )  # fmt: skip
+    skip = connection.features.has_select_for_update_skip_locked
     done = 0
     for pk in list(waiting.order_by().values_list("pk", flat=True)[:BATCH]):
         with transaction.atomic():
+            # Another runner, or a person acting on the case, has it: it is theirs to score.
             complaint = (
-                Complaint.objects.select_for_update(of=("self",))
+                waiting.select_for_update(of=("self",), skip_locked=skip)
                 .select_related("customer")
-                .get(pk=pk)
+                .filter(pk=pk)
+                .first()
             )
+            if complaint is None:
+                continue
             first = complaint.risk_scored_at is None
             before = rescore(complaint, now)
             complaint.save(update_fields=[*FIELDS, "updated_at"])

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from kesu.complaints.models import Complaint, Event, Grade, Priority
 from kesu.errors import InvalidInput
-from kesu.triage import classifier, risk
+from kesu.triage import classifier
 from kesu.triage.engine import GRADES, Facts, Prediction, Reading, assess
 from kesu.triage.models import ClassifierModel
 from kesu.triage.selectors import current
@@ -158,27 +158,17 @@ def retriage(complaint: Complaint, *, trigger: str, at: datetime | None = None) 
     }
     for name, value in wanted.items():
         setattr(complaint, name, value)
-    risk_before = risk.rescore(complaint, now)  # E3: what the customer wrote may change it
-    complaint.save(update_fields=[*wanted, *risk.FIELDS, "updated_at"])
+    complaint.save(update_fields=[*wanted, "updated_at"])
     if not changes:
-        risk.record_change(complaint, risk_before, trigger=trigger, now=now)
         return None
-    risk_change = risk.change_of(complaint, risk_before)
-    event = Event.objects.create(
+    return Event.objects.create(
         complaint=complaint,
         kind="triaged",
         actor=None,
         at=now,
-        data={
-            "trigger": trigger,
-            "changes": changes,
-            "triage": summary(reading),
-            **({"risk": risk_change} if risk_change else {}),
-        },
+        data={"trigger": trigger, "changes": changes, "triage": summary(reading)},
         customer_visible=False,
     )
-    risk.tell(complaint, risk_change, now)
-    return event
 
 
 # --- Training -----------------------------------------------------------------------------------

@@ -24,15 +24,13 @@ def due(complaint: Complaint, target: str):
 
 
 def resolve(complaint: Complaint, people, *, at) -> Complaint:
-    return walk(complaint, [
+    """Walk the complaint to resolved, the last step at `at`."""
+    walk(complaint, [
         ("investigate", people["zhao"], {}),
         ("propose_remedy", people["zhao"], {"remedy_type": "refund", "remedy_amount": "99",
                                             "remedy_description": "全额退款"}),
         ("customer_accept", people["li"], {}),
-    ]) and _resolve(complaint, people, at)  # fmt: skip
-
-
-def _resolve(complaint: Complaint, people, at) -> Complaint:
+    ])  # fmt: skip
     perform(complaint, "resolve", people["zhao"], at=at, responsibility="ours",
             root_cause="出库漏检", corrective_action="出库逐件检查")  # fmt: skip
     return complaint
@@ -150,3 +148,40 @@ def test_the_api_answers_and_names_bad_input(api, cases):
     assert bad.status_code == 422
     assert [e["field"] for e in bad.json()["errors"]] == ["days", "team"]
     assert api("wang").get("/api/reports/performance").status_code == 403
+
+
+def test_a_reopened_case_counts_as_reopened_while_open(in_department, people):
+    complaint = resolve(in_department(), people, at=timezone.now() + timedelta(hours=2))
+    perform(complaint, "reopen", people["li"], reason="客户回访不满意")
+    total = performance(people["admin"], days=7, now=timezone.now() + timedelta(hours=3)).total
+    assert (total.resolved, total.resolved_once, total.reopened) == (0, 1, 1)
+    assert total.reopen_rate == 100
+
+
+def test_a_breached_deadline_moved_later_is_missed_but_not_overdue(in_department, people):
+    complaint = in_department()
+    now = timezone.now()
+    # As after an approved extension: breached once, now due in 20 days.
+    Clock.objects.filter(complaint=complaint, target="resolve").update(
+        breached_at=now - timedelta(hours=1), due_at=now + timedelta(days=20)
+    )
+    total = performance(people["admin"], days=7, now=now).total
+    assert total.deadlines["resolve"].missed == 1 and total.overdue == 0
+
+
+def test_days_must_be_plain_digits(api, client, people):
+    bad = api("admin").get("/api/reports/performance", days="²")
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "days"
+    client.force_login(people["li"])
+    assert client.get("/work/reports/performance/?days=²").status_code == 200  # 30 days
+
+
+def test_names_never_become_spreadsheet_formulas(client, make_complaint, people, departments):
+    departments["after_sales"].name_zh = '=HYPERLINK("http://x")'
+    departments["after_sales"].save()
+    complaint = make_complaint()
+    perform(complaint, "assign", people["li"], department="after_sales", assignee="zhao")
+    client.force_login(people["admin"])
+    download = client.get("/work/reports/performance/?days=7&format=csv")
+    rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert rows[2][:2] == ["部门", '\'=HYPERLINK("http://x")']

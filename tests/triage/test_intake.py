@@ -75,8 +75,9 @@ def test_customer_message_retriages_and_raises(receive_public) -> None:
     kinds = list(
         Event.objects.filter(complaint=complaint).order_by("pk").values_list("kind", flat=True)
     )
-    # The new regulator and media signals also alert the escalation group (issue: SLA).
-    assert kinds == ["received", "customer_message", "triaged", "risk_alert"]
+    # The new regulator and media signals raise the escalation risk (E3) and alert the
+    # escalation group (issue: SLA).
+    assert kinds == ["received", "customer_message", "triaged", "escalation_risk", "risk_alert"]
     triaged = Event.objects.get(complaint=complaint, kind="triaged")
     assert triaged.data["trigger"] == "customer_message"
     assert triaged.data["changes"]["grade"][0] == "E"

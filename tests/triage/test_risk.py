@@ -10,7 +10,7 @@ from django.utils import timezone
 from kesu.complaints.events import describe
 from kesu.complaints.models import Complaint, Event
 from kesu.complaints.workflow import perform
-from kesu.intake.services import receive_message
+from kesu.intake.services import parse_incoming, receive, receive_message
 from kesu.notify.models import Notification
 from kesu.triage import risk
 from kesu.triage.jobs import rescore_risks
@@ -105,6 +105,7 @@ def test_complaints_never_scored_are_scored_by_the_job(in_department) -> None:
     Complaint.objects.filter(pk=complaint.pk).update(
         risk_scored_at=None, risk_score=0, risk_level="low", risk_reasons=[]
     )  # as after the migration, for complaints from before it
+    Notification.objects.all().delete()  # those of its assignment (high from intake)
     assert rescore_risks() == 1
     complaint.refresh_from_db()
     assert complaint.risk_level == "high" and complaint.risk_scored_at is not None
@@ -119,8 +120,8 @@ def test_what_the_customer_writes_again_can_raise_it(receive_public) -> None:
     receive_message(complaint, text="再不处理我就打12315，还要发到网上，我要找律师起诉你们")
     complaint.refresh_from_db()
     assert complaint.risk_level in ("medium", "high")
-    triaged = Event.objects.get(complaint=complaint, kind="triaged")
-    assert triaged.data["risk"]["from"] == "low"
+    changed = Event.objects.get(complaint=complaint, kind="escalation_risk")
+    assert changed.data["from"] == "low" and changed.data["trigger"] == "customer_message"
 
 
 def test_the_queue_api_and_case_page_show_it(api, client, in_department, people) -> None:
@@ -141,3 +142,37 @@ def test_the_queue_api_and_case_page_show_it(api, client, in_department, people)
     assert "risk-high" in page.content.decode()
     queue = client.get("/work/?queue=all&state=&risk=high").content.decode()
     assert high.reference in queue and low.reference not in queue
+
+
+def test_deadlines_a_message_moves_count_at_once(people) -> None:
+    twelve_days_ago = timezone.now() - timedelta(days=12)
+    incoming = parse_incoming(
+        {"description": "快递一直没到，客服也不回复。", "name": "刘女士", "phone": "13800138000"},
+        staff=False,
+    )
+    complaint = receive(incoming, actor=None, received_at=twelve_days_ago).complaint
+    assert "overdue" not in {r["code"] for r in complaint.risk_reasons}
+    receive_message(complaint, text="再不处理我就打12315投诉你们")  # a stricter policy: 7 days
+    complaint.refresh_from_db()
+    assert complaint.resolve_due < timezone.now()
+    assert {"threat", "overdue"} <= {r["code"] for r in complaint.risk_reasons}
+    event = Event.objects.get(complaint=complaint, kind="escalation_risk")
+    assert event.data["trigger"] == "customer_message"
+
+
+def test_a_case_high_from_intake_is_told_to_whoever_gets_it(in_department) -> None:
+    complaint = in_department(description=THREAT)  # high at intake, then assigned
+    assert complaint.risk_level == "high"
+    told = Notification.objects.filter(kind="escalation_risk", complaint=complaint)
+    assert set(told.values_list("user__username", flat=True)) == {"zhao", "li"}
+
+
+def test_a_merged_duplicate_is_not_history(make_complaint, people) -> None:
+    first = make_complaint()
+    twin = make_complaint()
+    perform(twin, "escalate", people["li"], level=2, reason="扬言找律师")
+    perform(twin, "merge", people["li"], target=first.reference)
+    again = make_complaint()
+    codes = {r["code"] for r in again.risk_reasons}
+    # Both earlier complaints count as complaining again; the twin's threat was the first's.
+    assert "escalated_before" not in codes and "repeats" in codes
