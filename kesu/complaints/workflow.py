@@ -795,6 +795,8 @@ def _perform(
             risk.tell(locked, risk_change, now)
         elif action in (Action.ASSIGN, Action.TRANSFER):
             risk.tell_placed(locked, now)  # a case high from intake, now with people to tell
+        if action == Action.PROFILE or (action == Action.ESCALATE and locked.escalation_level >= 2):
+            risk.rescore_others(locked, trigger=action.value, now=now)
         link = None
         if action == Action.RESOLVE and notify_customer:
             # L8: the "resolved" message carries the satisfaction survey's link.

@@ -289,6 +289,23 @@ def record_change(complaint: Complaint, before: str, *, trigger: str, now: datet
     tell(complaint, change, now)
 
 
+def rescore_others(complaint: Complaint, *, trigger: str, now: datetime) -> None:
+    """The customer's other open complaints read the same profile and history: after a profile
+    is set, or a complaint raised to level 2 or 3, they are scored again (in the caller's
+    transaction, locked in id order)."""
+    others = (
+        Complaint.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .filter(customer_id=complaint.customer_id, state__in_codes=OPEN_STATE_LIST)
+        .exclude(pk=complaint.pk)
+        .order_by("pk")
+    )
+    for other in others:
+        before = rescore(other, now)
+        other.save(update_fields=[*FIELDS, "updated_at"])
+        record_change(other, before, trigger=trigger, now=now)
+
+
 BATCH = 500  # per run (every minute): a few seconds at most
 
 

@@ -176,3 +176,16 @@ def test_a_merged_duplicate_is_not_history(make_complaint, people) -> None:
     codes = {r["code"] for r in again.risk_reasons}
     # Both earlier complaints count as complaining again; the twin's threat was the first's.
     assert "escalated_before" not in codes and "repeats" in codes
+
+
+def test_a_profile_reaches_the_customers_other_open_complaints(make_complaint, people) -> None:
+    first = make_complaint()
+    second = make_complaint()  # the same customer (phone)
+    before = Complaint.objects.get(pk=first.pk).risk_score
+    perform(second, "profile", people["wang"], profile="publicity_power", reason="自称记者")
+    first.refresh_from_db()
+    assert first.risk_score == before + 20
+    assert "publicity_power" in {r["code"] for r in first.risk_reasons}
+    perform(second, "escalate", people["li"], level=2, reason="扬言找媒体")
+    first.refresh_from_db()
+    assert "escalated_before" in {r["code"] for r in first.risk_reasons}
