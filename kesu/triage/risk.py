@@ -240,15 +240,17 @@ def apply(complaint: Complaint, risk: Risk, now: datetime) -> None:
 
 
 def rescore(complaint: Complaint, now: datetime) -> str:
-    """Score a complaint again (it sets FIELDS); the level it had before."""
-    before = complaint.risk_level
+    """Score a complaint again (it sets FIELDS); the level it had before, "" if it had none (a
+    complaint from before the feature, or imported)."""
+    before = complaint.risk_level if complaint.risk_scored_at is not None else ""
     apply(complaint, assess(facts_of(complaint, now)), now)
     return before
 
 
 def change_of(complaint: Complaint, before: str) -> dict[str, Any] | None:
-    """After a rescore: the change of level, for an event's data, or None."""
-    if complaint.risk_level == before:
+    """After a rescore: the change of level, for an event's data, or None. A first score is
+    no change: nothing rose, and an upgrade must page nobody."""
+    if not before or complaint.risk_level == before:
         return None
     return {"from": before, "to": complaint.risk_level, "score": complaint.risk_score}
 
@@ -332,11 +334,9 @@ def rescore_overdue(*, now: datetime | None = None) -> int:
             )
             if complaint is None:
                 continue
-            first = complaint.risk_scored_at is None
             before = rescore(complaint, now)
             complaint.save(update_fields=[*FIELDS, "updated_at"])
-            if not first:  # a first score (an older complaint) is no rise: nobody is paged
-                record_change(complaint, before, trigger="deadline", now=now)
+            record_change(complaint, before, trigger="deadline", now=now)
         done += 1
     return done
 

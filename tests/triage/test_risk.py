@@ -189,3 +189,12 @@ def test_a_profile_reaches_the_customers_other_open_complaints(make_complaint, p
     perform(second, "escalate", people["li"], level=2, reason="扬言找媒体")
     first.refresh_from_db()
     assert "escalated_before" in {r["code"] for r in first.risk_reasons}
+
+
+def test_an_action_on_a_never_scored_complaint_records_no_rise(in_department, people) -> None:
+    complaint = in_department(description=THREAT)
+    Complaint.objects.filter(pk=complaint.pk).update(risk_scored_at=None, risk_level="low")
+    event = perform(complaint, "note", people["zhao"], text="已致电客户")
+    complaint.refresh_from_db()
+    assert complaint.risk_level == "high" and complaint.risk_scored_at is not None
+    assert "risk" not in event.data  # it was never low: it had no score
