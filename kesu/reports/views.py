@@ -1,4 +1,4 @@
-"""The performance report's page and its CSV download (managers, experts, admins, auditors)."""
+"""The performance report: its page, and its CSV and Excel downloads (managers and up)."""
 
 from __future__ import annotations
 
