@@ -1,4 +1,4 @@
-"""The performance report: its page, and its CSV and Excel downloads (managers and up)."""
+"""The performance report: page, CSV and Excel (managers, experts, admins, auditors)."""
 
 from __future__ import annotations
 
