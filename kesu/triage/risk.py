@@ -152,54 +152,53 @@ def assess(facts: Facts) -> Risk:
     return Risk(score, level_for(score), reasons)
 
 
+# Raised to level 2 or 3, not as a merged duplicate (whose escalation is the same grievance's,
+# already on the case it joined).
+_ESCALATED = Q(escalation_level__gte=THREATENS) & ~Q(closure=Closure.DUPLICATE)
+
+
 def history(customer_id: int, received_at: datetime, exclude: int | None) -> tuple[int, int]:
-    """The customer's other complaints in the 90 days before `received_at`, and those of
-    theirs ever raised to level 2 or 3: one query."""
+    """The customer's other complaints in the 90 days before `received_at` (merged or not:
+    complaining again counts, as in triage), and those of theirs escalated: one query."""
     others = Complaint.objects.filter(customer_id=customer_id)
     if exclude is not None:
         others = others.exclude(pk=exclude)
-    # Complaining again counts, merged or not (as in triage); a merged duplicate's escalation
-    # is the same grievance's, already on the case it joined.
     counts = others.aggregate(
         earlier=Count(
             "pk", filter=Q(received_at__gte=received_at - HISTORY, received_at__lt=received_at)
         ),
-        escalated=Count(
-            "pk", filter=Q(escalation_level__gte=THREATENS) & ~Q(closure=Closure.DUPLICATE)
-        ),
+        escalated=Count("pk", filter=_ESCALATED),
     )
     return int(counts["earlier"] or 0), int(counts["escalated"] or 0)
 
 
-def escalated_before(customer_id: int) -> int:
-    """The customer's complaints raised to level 2 or 3 (for intake, which knows the rest)."""
-    return (
-        Complaint.objects.filter(customer_id=customer_id, escalation_level__gte=THREATENS)
-        .exclude(closure=Closure.DUPLICATE)
-        .count()
-    )
-
-
-def at_intake(complaint: Complaint, customer_id: int | None, earlier: int, now: datetime) -> None:
-    """Score a complaint being received (its triage fields set; not saved yet). A customer
-    found again costs one query; a new one none."""
+def _facts(complaint: Complaint, earlier: int, escalated: int, **case: Any) -> Facts:
+    """What every score reads: the complaint's reading and the customer; `case` the rest."""
     customer = complaint.customer
-    facts = Facts(
+    return Facts(
         flags=frozenset(complaint.flags.split()),
         level=complaint.escalation_level,
         emotion=complaint.emotion,
         tier=customer.tier,
         profile=customer.profile,
         earlier=earlier,
-        escalated_before=escalated_before(customer_id) if customer_id is not None else 0,
+        escalated_before=escalated,
+        **case,
     )
-    apply(complaint, assess(facts), now)
+
+
+def at_intake(complaint: Complaint, customer_id: int | None, earlier: int, now: datetime) -> None:
+    """Score a complaint being received (its triage fields set; not saved yet). A customer
+    found again costs one query (their escalations; intake knows the rest); a new one none."""
+    escalated = 0
+    if customer_id is not None:
+        escalated = Complaint.objects.filter(_ESCALATED, customer_id=customer_id).count()
+    apply(complaint, assess(_facts(complaint, earlier, escalated)), now)
 
 
 def facts_of(complaint: Complaint, now: datetime) -> Facts:
     """What the score reads from a complaint as it stands (one query for the history)."""
     earlier, escalated = history(complaint.customer_id, complaint.received_at, complaint.pk)
-    customer = complaint.customer
     is_open = complaint.state in OPEN_STATES
     overdue = (
         is_open
@@ -212,14 +211,10 @@ def facts_of(complaint: Complaint, now: datetime) -> Facts:
     late_contact = due is not None and (
         (contacted is None and is_open and due < now) or (contacted is not None and contacted > due)
     )
-    return Facts(
-        flags=frozenset(complaint.flags.split()),
-        level=complaint.escalation_level,
-        emotion=complaint.emotion,
-        tier=customer.tier,
-        profile=customer.profile,
-        earlier=earlier,
-        escalated_before=escalated,
+    return _facts(
+        complaint,
+        earlier,
+        escalated,
         transfers=complaint.transfers,
         rejections=complaint.rejections,
         reopens=complaint.reopens,
